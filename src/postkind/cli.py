@@ -1,0 +1,188 @@
+"""The ``postkind`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success, 2 usage or data error, 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from postkind import __version__
+from postkind.data import FORMATS, MIN_PER_LABEL, file_sha256, read_posts
+from postkind.errors import DataError, PostkindError
+from postkind.prediction import DEFAULT_MODEL
+
+__all__ = ["main", "build_parser"]
+
+DEFAULT_DATA = Path("data") / "posts.csv"
+
+
+def _train(args: argparse.Namespace) -> int:
+    from postkind.evaluation import format_report
+    from postkind.model import save_model
+    from postkind.training import TrainConfig, train
+
+    paths = args.data or [DEFAULT_DATA]
+    posts = read_posts(paths, text_column=args.text_column, label_column=args.label_column,
+                       min_per_label=MIN_PER_LABEL)
+    info = {"files": [{"path": str(p), "sha256": file_sha256(p),
+                       "rows": int((posts["source_file"] == str(p)).sum())} for p in paths]}
+    model = train(posts["text"], posts["label"], config=TrainConfig(seed=args.seed),
+                  data_info=info)
+    save_model(model, args.model)
+    meta = model.metadata
+    print(f"trained on {meta['rows']['train']} posts, held out {meta['rows']['heldout']}; "
+          f"chose {meta['chosen']} (CV macro-F1 {meta['cv']['best_macro_f1']:.3f}), "
+          f"threshold {model.threshold:.2f}")
+    print(format_report(meta["heldout"]))
+    print(f"model written to {args.model}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from postkind.evaluation import evaluate_files, format_report
+
+    report = evaluate_files(args.data, model=args.model, report_dir=args.report_dir,
+                            text_column=args.text_column, label_column=args.label_column,
+                            slice_column=args.slice_column)
+    scope = "held-out rows of " if report["data"]["heldout_only"] else ""
+    print(f"{scope}{', '.join(report['data']['files'])}: {report['data']['rows']} posts")
+    print(format_report(report))
+    if args.report_dir:
+        print(f"report written to {args.report_dir}/")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from postkind.prediction import predict_proba, resolve_model
+
+    texts = args.text or [line.rstrip("\n") for line in sys.stdin]
+    model = resolve_model(args.model)
+    proba = predict_proba(texts, model=model)
+    for text, p, label in zip(texts, proba, model.labels_for(proba), strict=True):
+        conf = p if label == "conversational" else 1 - p
+        print(f"{label}\t{conf:.3f}\t{text}")
+    return 0
+
+
+def _tag(args: argparse.Namespace) -> int:
+    from postkind.prediction import tag_file
+
+    result = tag_file(args.input, args.output, text_column=args.text_column, model=args.model,
+                      input_format=args.input_format or args.format,
+                      output_format=args.output_format or args.format,
+                      min_confidence=args.min_confidence, chunk_size=args.chunk_size,
+                      jobs=args.jobs)
+    print(f"tagged {result['tagged']} of {result['rows']} rows (text column "
+          f"{result['text_column']!r}) -> {result['output']}", file=sys.stderr)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from postkind.explanation import explain
+
+    result = explain(args.text, model=args.model, k=args.top)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{result['label']}  (P(conversational) = {result['p_conversational']:.3f})")
+    for label, feats in result["towards"].items():
+        print(f"  towards {label}:")
+        for name, weight in feats:
+            print(f"    {weight:+.3f}  {name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="postkind",
+        description="Tag social-media posts as broadcast (one-way) or conversational (two-way).",
+    )
+    parser.add_argument("--version", action="version", version=f"postkind {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def model_opt(p: argparse.ArgumentParser, default: Path | None = None) -> None:
+        p.add_argument("--model", type=Path, default=default,
+                       help="model file (default: $POSTKIND_MODEL or models/postkind.joblib)")
+
+    def column_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--text-column", default="text", help="column with the post text")
+        p.add_argument("--label-column", default="label", help="column with the label")
+
+    p = sub.add_parser("train", help="train a model on labelled posts",
+                       description="Train and save a model; prints held-out metrics.")
+    p.add_argument("--data", type=Path, action="append",
+                   help=f"labelled posts (CSV/TSV/JSONL/Parquet); repeat for more files "
+                        f"(default: {DEFAULT_DATA})")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="where to save the model")
+    column_opts(p)
+    p.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser("evaluate", help="score a model on labelled posts beside baselines",
+                       description="Score a model; on its own training files, only the "
+                                   "held-out rows are used.")
+    p.add_argument("--data", type=Path, action="append",
+                   help="labelled posts (default: the model's training files, held-out rows)")
+    model_opt(p)
+    p.add_argument("--report-dir", type=Path, default=Path("reports"),
+                   help="folder for metrics.json, plots and misclassified.csv (default: reports)")
+    column_opts(p)
+    p.add_argument("--slice-column", help="also report metrics per value of this column")
+    p.set_defaults(handler=_evaluate)
+
+    p = sub.add_parser("predict", help="label posts given as arguments or stdin lines",
+                       description="Print label, confidence and text for each post.")
+    p.add_argument("text", nargs="*", help="posts; read one per line from stdin when absent")
+    model_opt(p)
+    p.set_defaults(handler=_predict)
+
+    p = sub.add_parser("tag", help="tag every row of a CSV/TSV/JSONL/Parquet file",
+                       description="Stream a file, keep every column and the row order, and "
+                                   "append postkind_label and postkind_confidence.")
+    p.add_argument("input", help="input file, or - for stdin")
+    p.add_argument("-o", "--output", required=True, help="output file, or - for stdout")
+    p.add_argument("--text-column", help="column with the post (detected when obvious)")
+    model_opt(p)
+    p.add_argument("--format", choices=FORMATS, help="format of input and output")
+    p.add_argument("--input-format", choices=FORMATS, help="format of the input")
+    p.add_argument("--output-format", choices=FORMATS, help="format of the output")
+    p.add_argument("--min-confidence", type=float, metavar="P",
+                   help="label rows whose confidence is below P as 'uncertain'")
+    p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk")
+    p.set_defaults(handler=_tag)
+
+    p = sub.add_parser("explain", help="show the features behind one post's label",
+                       description="Show which features pushed a post towards each label.")
+    p.add_argument("text", help="the post")
+    model_opt(p)
+    p.add_argument("--top", type=int, default=10, help="features per label")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0)
+    try:
+        return int(args.handler(args))
+    except DataError as exc:
+        print(f"postkind: error: {exc}", file=sys.stderr)
+        return 2
+    except (PostkindError, OSError) as exc:
+        print(f"postkind: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("postkind: interrupted", file=sys.stderr)
+        return 130

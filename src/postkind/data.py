@@ -1,0 +1,375 @@
+"""Reading posts from CSV, TSV, JSON Lines and Parquet files, with validation.
+
+Every problem is raised as a :class:`~postkind.errors.DataError` naming the file, the row or
+line, and the column at fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from postkind.errors import DataError
+from postkind.labels import LABELS
+
+__all__ = [
+    "FORMATS",
+    "TEXT_COLUMNS",
+    "MIN_PER_LABEL",
+    "detect_format",
+    "find_text_column",
+    "iter_table",
+    "read_table",
+    "read_posts",
+    "file_sha256",
+]
+
+#: File formats postkind reads and writes, chosen by extension or ``--format``.
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+#: Column names taken as the post text when exactly one of them is present (case-insensitive).
+TEXT_COLUMNS = (
+    "text",
+    "full_text",
+    "content",
+    "message",
+    "body",
+    "post",
+    "sharecommentary",
+    "tweet",
+    "status",
+    "caption",
+    "comment",
+)
+#: Fewest posts of each label that training accepts.
+MIN_PER_LABEL = 10
+_SNIFF = 8192
+
+
+def detect_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """Return the format of ``path`` from its extension, or ``fmt`` when given.
+
+    Examples
+    --------
+    >>> detect_format("posts.JSONL")
+    'jsonl'
+    >>> detect_format("-")
+    'csv'
+    """
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise DataError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return fmt
+    if str(path) == "-":
+        return "csv"
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst", ".zip") and len(suffixes) > 1:
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    if ext not in _EXTENSIONS:
+        raise DataError(
+            f"cannot tell the format from the extension {ext or '(none)'!r}; "
+            f"use --format with one of {', '.join(FORMATS)}",
+            path=path,
+        )
+    return _EXTENSIONS[ext]
+
+
+def find_text_column(columns: Sequence[str], *, path: str | os.PathLike[str] | None = None) -> str:
+    """Pick the text column among ``columns`` when one obvious candidate exists.
+
+    Examples
+    --------
+    >>> find_text_column(["id", "user", "Text"])
+    'Text'
+    """
+    by_name = {str(c).strip().lower(): str(c) for c in columns}
+    for name in TEXT_COLUMNS:
+        if name in by_name:
+            return by_name[name]
+    raise DataError(
+        f"no text column found among {list(columns)}; name it with --text-column",
+        path=path,
+    )
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_file(path: str | os.PathLike[str]) -> None:
+    if str(path) == "-":
+        return
+    p = Path(path)
+    if not p.exists():
+        raise DataError("file not found; check the path", path=path)
+    if p.is_dir():
+        raise DataError("is a folder, not a file", path=path)
+    if p.stat().st_size == 0:
+        raise DataError("file is empty; it needs a header row and at least one post", path=path)
+
+
+def _check_text_bytes(path: str | os.PathLike[str], head: bytes) -> None:
+    if b"\x00" in head:
+        raise DataError(
+            "looks like a binary file (it holds NUL bytes), not CSV/TSV/JSON Lines text; "
+            "pass a text file or use --format parquet for Parquet",
+            path=path,
+        )
+
+
+def _bad_utf8_line(path: str | os.PathLike[str]) -> int:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
+
+
+def _utf8_error(path: str | os.PathLike[str], exc: UnicodeDecodeError) -> DataError:
+    line = _bad_utf8_line(path) if str(path) != "-" else None
+    return DataError(
+        f"is not valid UTF-8 ({exc.reason} at byte {exc.object[exc.start:exc.end]!r}); "
+        "re-save the file as UTF-8",
+        path=path,
+        line=line or None,
+    )
+
+
+def _parser_error(path: str | os.PathLike[str], exc: Exception) -> DataError:
+    msg = str(exc)
+    match = re.search(r"line (\d+)", msg)
+    detail = msg.split("C error:")[-1].strip()
+    return DataError(
+        f"malformed row: {detail}; quote fields that contain the delimiter, quotes or newlines",
+        path=path,
+        line=int(match.group(1)) if match else None,
+    )
+
+
+def _open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
+    if str(path) == "-":
+        return io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
+    return open(path, "rb")
+
+
+def iter_table(
+    path: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    chunk_size: int = 50_000,
+) -> Iterator[pd.DataFrame]:
+    """Yield a file's rows as DataFrames of strings, ``chunk_size`` rows at a time.
+
+    Every column is read as text (CSV cells exactly as written, empty cells as ``""``), so
+    rows can be written back unchanged. ``path`` may be ``"-"`` for standard input (CSV, or
+    the given ``fmt``). Each chunk keeps a ``RangeIndex`` counting data rows from 0 across
+    the whole file.
+
+    Raises
+    ------
+    DataError
+        Missing, empty, binary, non-UTF-8 or malformed input.
+    """
+    fmt = detect_format(path, fmt)
+    _check_file(path)
+    if fmt == "parquet":
+        yield from _iter_parquet(path, chunk_size)
+        return
+    fh = _open_binary(path)
+    try:
+        head = fh.peek(_SNIFF)[:_SNIFF] if hasattr(fh, "peek") else b""
+        _check_text_bytes(path, head)
+        reader = _text_reader(fh, fmt, chunk_size)
+        start = 0
+        while True:
+            try:
+                chunk = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                raise _utf8_error(path, exc) from exc
+            except (pd.errors.ParserError, ValueError) as exc:
+                raise _parser_error(path, exc) from exc
+            if fmt == "jsonl":
+                chunk = chunk.astype(object).where(chunk.notna(), "").astype(str)
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield chunk
+    finally:
+        if fh is not getattr(sys.stdin, "buffer", None):
+            fh.close()
+
+
+def _text_reader(fh: IO[bytes], fmt: str, chunk_size: int) -> Iterator[pd.DataFrame]:
+    if fmt == "jsonl":
+        return iter(
+            pd.read_json(
+                fh, lines=True, chunksize=chunk_size, dtype=False, encoding="utf-8-sig"
+            )
+        )
+    return iter(
+        pd.read_csv(
+            fh,
+            sep="\t" if fmt == "tsv" else ",",
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            chunksize=chunk_size,
+        )
+    )
+
+
+def _iter_parquet(path: str | os.PathLike[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"is not a readable Parquet file ({exc})", path=path) from exc
+    start = 0
+    for batch in parquet.iter_batches(batch_size=chunk_size):
+        frame = batch.to_pandas()
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        start += len(frame)
+        yield frame
+
+
+def read_table(path: str | os.PathLike[str], *, fmt: str | None = None) -> pd.DataFrame:
+    """Read a whole file as a DataFrame of strings (see :func:`iter_table`).
+
+    Raises
+    ------
+    DataError
+        As :func:`iter_table`, and when the file has a header but no rows.
+    """
+    chunks = list(iter_table(path, fmt=fmt, chunk_size=100_000))
+    if not chunks or sum(len(c) for c in chunks) == 0:
+        raise DataError("has a header but no rows; add posts below the header", path=path)
+    return pd.concat(chunks) if len(chunks) > 1 else chunks[0]
+
+
+def _require_column(frame: pd.DataFrame, column: str, path: Any, what: str, flag: str) -> None:
+    if column not in frame.columns:
+        raise DataError(
+            f"has no {what} column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
+            f"name the right one with {flag}",
+            path=path,
+        )
+
+
+def _list_rows(rows: Sequence[int], limit: int = 10) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def read_posts(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    fmt: str | None = None,
+    min_per_label: int = 0,
+) -> pd.DataFrame:
+    """Read and validate labelled posts from one or more files.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        CSV, TSV, JSON Lines or Parquet files with a text and a label column.
+    text_column, label_column : str
+        Column names in every file.
+    fmt : str, optional
+        Force a format instead of guessing it from each extension.
+    min_per_label : int
+        Fewest posts of each label required across the files (training needs
+        ``MIN_PER_LABEL``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``text``, ``label``, ``source_file`` and ``source_row`` (1-based data row),
+        plus any other columns of the files.
+
+    Raises
+    ------
+    DataError
+        Missing columns, empty texts, labels other than ``broadcast``/``conversational``
+        (the rows are listed), or fewer than ``min_per_label`` posts of a label.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "posts.csv").write_text("text,label\\n@ana thanks!,conversational\\n")
+    >>> read_posts(folder / "posts.csv")[["text", "label"]].values.tolist()
+    [['@ana thanks!', 'conversational']]
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    frames = []
+    for path in paths:
+        frame = read_table(path, fmt=fmt)
+        _require_column(frame, text_column, path, "text", "--text-column")
+        _require_column(frame, label_column, path, "label", "--label-column")
+        labels = frame[label_column].astype(str).str.strip().str.lower()
+        bad = [int(i) + 1 for i in frame.index[~labels.isin(LABELS)]]
+        if bad:
+            values = sorted(set(frame.loc[[b - 1 for b in bad[:10]], label_column].astype(str)))
+            raise DataError(
+                f"labels must be {' or '.join(LABELS)}; found {values} in rows {_list_rows(bad)}",
+                path=path,
+                row=bad[0],
+                column=label_column,
+            )
+        texts = frame[text_column].astype(str)
+        empty = [int(i) + 1 for i in frame.index[texts.str.strip() == ""]]
+        if empty:
+            raise DataError(
+                f"empty post text in rows {_list_rows(empty)}; fill or remove those rows",
+                path=path,
+                row=empty[0],
+                column=text_column,
+            )
+        out = frame.rename(columns={text_column: "text", label_column: "label"})
+        out["text"] = texts.values
+        out["label"] = labels.values
+        out["source_file"] = str(path)
+        out["source_row"] = frame.index + 1
+        frames.append(out)
+    posts = pd.concat(frames, ignore_index=True)
+    counts = posts["label"].value_counts()
+    for label in LABELS:
+        if counts.get(label, 0) < min_per_label:
+            raise DataError(
+                f"has {counts.get(label, 0)} posts labelled {label!r}; training needs at least "
+                f"{min_per_label} of each label",
+                path=", ".join(map(str, paths)),
+                column=label_column,
+            )
+    return posts

@@ -1,0 +1,178 @@
+"""The classifier pipeline and the model file that carries it with its metadata."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from postkind.errors import ModelError, ModelVersionWarning
+from postkind.features import build_features
+from postkind.labels import BROADCAST, CONVERSATIONAL, LABELS
+
+__all__ = ["Model", "build_pipeline", "save_model", "load_model", "CLASSIFIERS"]
+
+#: Classifier families that training chooses between.
+CLASSIFIERS = ("logreg", "svm", "sgd", "cnb")
+
+
+def _classifier(name: str, strength: float, seed: int) -> Any:
+    if name == "logreg":
+        return LogisticRegression(C=strength, max_iter=5000, class_weight="balanced")
+    if name == "svm":
+        svm = LinearSVC(C=strength, class_weight="balanced", random_state=seed)
+        return CalibratedClassifierCV(svm, method="sigmoid", cv=3)
+    if name == "sgd":
+        return SGDClassifier(
+            loss="log_loss",
+            alpha=strength,
+            class_weight="balanced",
+            max_iter=100,
+            tol=1e-4,
+            random_state=seed,
+        )
+    if name == "cnb":
+        return ComplementNB(alpha=strength)
+    raise ValueError(f"unknown classifier {name!r}; choose one of {', '.join(CLASSIFIERS)}")
+
+
+def build_pipeline(
+    classifier: str = "logreg",
+    strength: float = 10.0,
+    *,
+    word_ngrams: tuple[int, int] = (1, 2),
+    char_ngrams: tuple[int, int] | None = None,
+    min_df: int = 1,
+    seed: int = 0,
+) -> Pipeline:
+    """Build an unfitted TF-IDF + linear classifier pipeline.
+
+    Parameters
+    ----------
+    classifier : {"logreg", "svm", "sgd", "cnb"}
+        Logistic regression, calibrated linear SVM, SGD with log loss, complement naive Bayes.
+    strength : float
+        ``C`` for logreg and svm, ``alpha`` for sgd and cnb.
+    word_ngrams, char_ngrams, min_df
+        Passed to :func:`postkind.features.build_features`.
+    seed : int
+        Seed for classifiers that use randomness.
+
+    Examples
+    --------
+    >>> pipe = build_pipeline("logreg", 1.0)
+    >>> [name for name, _ in pipe.steps]
+    ['features', 'clf']
+    """
+    features = build_features(word_ngrams=word_ngrams, char_ngrams=char_ngrams, min_df=min_df)
+    return Pipeline([("features", features), ("clf", _classifier(classifier, strength, seed))])
+
+
+@dataclass
+class Model:
+    """A fitted pipeline, its decision threshold and its metadata.
+
+    ``predict_proba`` gives the probability of ``conversational``; a post is
+    ``conversational`` when that probability reaches ``threshold``.
+    """
+
+    pipeline: Pipeline
+    threshold: float = 0.5
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """Return P(conversational) for each text, as a 1-D float array."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros(0)
+        classes = list(self.pipeline.classes_)
+        proba = self.pipeline.predict_proba(texts)
+        return np.asarray(proba[:, classes.index(CONVERSATIONAL)], dtype=float)
+
+    def labels_for(self, proba: np.ndarray) -> list[str]:
+        """Turn probabilities of ``conversational`` into labels at ``threshold``."""
+        return [CONVERSATIONAL if p >= self.threshold else BROADCAST for p in proba]
+
+    def predict(self, texts: Iterable[str]) -> list[str]:
+        """Return one label per text."""
+        return self.labels_for(self.predict_proba(texts))
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` to ``path`` atomically (temporary file, then rename).
+
+    Parent folders are created. A failure leaves no partial file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        joblib.dump(model, tmp, compress=3)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Load a model file written by :func:`save_model`.
+
+    A joblib file runs code when it is loaded: load only models you trust.
+
+    Raises
+    ------
+    ModelError
+        The file is missing, corrupt, or holds something other than a postkind model.
+
+    Warns
+    -----
+    ModelVersionWarning
+        The model was saved by another scikit-learn version than the one installed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(
+            f"{path}: model file not found. Train one with `make train` (or `postkind train`), "
+            "or point POSTKIND_MODEL / --model at an existing model file."
+        )
+    with warnings.catch_warnings():
+        # scikit-learn warns per estimator on a version change; one clear warning is ours below.
+        warnings.simplefilter("ignore", category=UserWarning)
+        try:
+            obj = joblib.load(path)
+        except Exception as exc:  # corrupt, truncated or foreign pickle
+            raise ModelError(
+                f"{path}: cannot be read as a postkind model ({type(exc).__name__}: {exc}). "
+                "Retrain it with `make train`."
+            ) from exc
+    if not isinstance(obj, Model):
+        raise ModelError(
+            f"{path}: holds a {type(obj).__name__}, not a postkind model. "
+            "Retrain it with `make train`."
+        )
+    saved = obj.metadata.get("sklearn_version")
+    if saved and saved != sklearn.__version__:
+        warnings.warn(
+            f"{path} was saved with scikit-learn {saved} but scikit-learn {sklearn.__version__} "
+            "is installed; predictions may differ or fail. Retrain with `make train`.",
+            ModelVersionWarning,
+            stacklevel=2,
+        )
+    if tuple(obj.metadata.get("labels", LABELS)) != LABELS:
+        raise ModelError(f"{path}: model labels {obj.metadata.get('labels')} are not {LABELS}.")
+    return obj

@@ -1,0 +1,382 @@
+"""Prediction: labels for posts in Python, and streaming batch tagging of files."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import IO, Any, overload
+
+import numpy as np
+import pandas as pd
+
+from postkind.data import detect_format, find_text_column, iter_table
+from postkind.errors import DataError
+from postkind.labels import CONVERSATIONAL, UNCERTAIN
+from postkind.model import Model, load_model
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "LABEL_COLUMN",
+    "CONFIDENCE_COLUMN",
+    "predict",
+    "predict_proba",
+    "resolve_model",
+    "tag",
+    "tag_frame",
+    "tag_file",
+]
+
+#: Where the model is looked for when neither an argument nor ``POSTKIND_MODEL`` names one.
+DEFAULT_MODEL = Path("models") / "postkind.joblib"
+LABEL_COLUMN = "postkind_label"
+CONFIDENCE_COLUMN = "postkind_confidence"
+
+_cache: dict[tuple[str, float], Model] = {}
+
+
+def _model_path(model: str | os.PathLike[str] | None) -> Path:
+    return Path(model or os.environ.get("POSTKIND_MODEL") or DEFAULT_MODEL).resolve()
+
+
+def resolve_model(model: Model | str | os.PathLike[str] | None = None) -> Model:
+    """Return a fitted model: ``model`` itself, the file it names, ``$POSTKIND_MODEL``, or
+    ``models/postkind.joblib``. Files are loaded once and cached until they change.
+    """
+    if isinstance(model, Model):
+        return model
+    path = _model_path(model)
+    key = (str(path), path.stat().st_mtime if path.exists() else -1.0)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = load_model(path)
+    return _cache[key]
+
+
+@overload
+def predict(texts: str, *, model: Model | str | os.PathLike[str] | None = None) -> str: ...
+@overload
+def predict(
+    texts: Iterable[str], *, model: Model | str | os.PathLike[str] | None = None
+) -> list[str]: ...
+def predict(
+    texts: str | Iterable[str], *, model: Model | str | os.PathLike[str] | None = None
+) -> str | list[str]:
+    """Label one post (a string) or many (any iterable of strings).
+
+    Examples
+    --------
+    >>> predict("@sam thanks, see you tomorrow!", model=MODEL)
+    'conversational'
+    >>> predict(["New blog post: 10 tips for spring gardening https://t.co/xyz"], model=MODEL)
+    ['broadcast']
+    """
+    fitted = resolve_model(model)
+    if isinstance(texts, str):
+        return fitted.predict([texts])[0]
+    return fitted.predict([str(t) for t in texts])
+
+
+@overload
+def predict_proba(texts: str, *, model: Model | str | os.PathLike[str] | None = None) -> float: ...
+@overload
+def predict_proba(
+    texts: Iterable[str], *, model: Model | str | os.PathLike[str] | None = None
+) -> np.ndarray: ...
+def predict_proba(
+    texts: str | Iterable[str], *, model: Model | str | os.PathLike[str] | None = None
+) -> float | np.ndarray:
+    """Probability that each post is ``conversational`` (a float for a string).
+
+    Examples
+    --------
+    >>> p = predict_proba("@sam thanks, see you tomorrow!", model=MODEL)
+    >>> 0.5 < p <= 1.0
+    True
+    """
+    fitted = resolve_model(model)
+    if isinstance(texts, str):
+        return float(fitted.predict_proba([texts])[0])
+    return fitted.predict_proba([str(t) for t in texts])
+
+
+def tag_frame(
+    frame: pd.DataFrame,
+    text_column: str,
+    *,
+    model: Model | str | os.PathLike[str] | None = None,
+    min_confidence: float | None = None,
+) -> pd.DataFrame:
+    """Return ``frame`` with ``postkind_label`` and ``postkind_confidence`` appended.
+
+    Empty or missing texts get an empty label and no confidence; rows are never dropped.
+    Rows whose confidence is below ``min_confidence`` get the label ``uncertain``.
+    """
+    fitted = resolve_model(model)
+    texts = frame[text_column]
+    present = texts.notna().to_numpy() & (texts.astype(str).str.strip() != "").to_numpy()
+    labels = np.full(len(frame), "", dtype=object)
+    confidence = np.full(len(frame), np.nan)
+    if present.any():
+        proba = fitted.predict_proba(texts[present].astype(str).tolist())
+        chosen = np.asarray(fitted.labels_for(proba), dtype=object)
+        conf = np.where(chosen == CONVERSATIONAL, proba, 1.0 - proba)
+        if min_confidence is not None:
+            chosen[conf < min_confidence] = UNCERTAIN
+        labels[present] = chosen
+        confidence[present] = conf
+    out = frame.copy()
+    out[LABEL_COLUMN] = labels
+    out[CONFIDENCE_COLUMN] = confidence
+    return out
+
+
+def tag(
+    rows: Iterable[dict[str, Any]],
+    *,
+    text_column: str = "text",
+    model: Model | str | os.PathLike[str] | None = None,
+    min_confidence: float | None = None,
+    chunk_size: int = 10_000,
+) -> Iterator[dict[str, Any]]:
+    """Tag an iterable of row dicts lazily, yielding each row with the two label fields.
+
+    Examples
+    --------
+    >>> rows = [{"id": 1, "text": "@sam thanks, see you tomorrow!"}, {"id": 2, "text": ""}]
+    >>> [(r["id"], r["postkind_label"]) for r in tag(rows, model=MODEL)]
+    [(1, 'conversational'), (2, '')]
+    """
+    fitted = resolve_model(model)
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        frame = tag_frame(pd.DataFrame(batch), text_column, model=fitted,
+                          min_confidence=min_confidence)
+        for record in frame.to_dict("records"):
+            if record[CONFIDENCE_COLUMN] != record[CONFIDENCE_COLUMN]:  # NaN: no text
+                record[CONFIDENCE_COLUMN] = None
+            yield record
+
+    for row in rows:
+        batch.append(dict(row))
+        if len(batch) >= chunk_size:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
+
+
+# --- batch tagging of files -------------------------------------------------------------------
+
+_worker_model: Model | None = None
+
+
+def _init_worker(model: Model | str) -> None:
+    global _worker_model
+    _worker_model = resolve_model(model)
+
+
+def _tag_chunk(frame: pd.DataFrame, text_column: str, min_confidence: float | None) -> pd.DataFrame:
+    assert _worker_model is not None
+    return tag_frame(frame, text_column, model=_worker_model, min_confidence=min_confidence)
+
+
+class _Writer:
+    """Writes tagged chunks to a temporary file, renamed over the output when complete."""
+
+    def __init__(self, output: str | os.PathLike[str], fmt: str) -> None:
+        self.fmt = fmt
+        self.to_stdout = str(output) == "-"
+        self.rows = 0
+        self._parquet: Any = None
+        if self.to_stdout:
+            self.path = None
+            self.tmp = None
+            self.fh: IO[bytes] = sys.stdout.buffer
+        else:
+            self.path = Path(output)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
+                                       dir=self.path.parent)
+            self.tmp = Path(tmp)
+            self.fh = os.fdopen(fd, "wb")
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.fh, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+        elif self.fmt == "jsonl":
+            if len(frame):
+                self.fh.write(frame.to_json(orient="records", lines=True, force_ascii=False)
+                              .encode("utf-8"))
+        else:
+            text = frame.to_csv(index=False, header=self.rows == 0,
+                                sep="\t" if self.fmt == "tsv" else ",", na_rep="")
+            self.fh.write(text.encode("utf-8"))
+        self.rows += len(frame)
+
+    def commit(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.to_stdout:
+            self.fh.flush()
+            return
+        self.fh.close()
+        assert self.tmp is not None and self.path is not None
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if self.to_stdout:
+            return
+        try:
+            self.fh.close()
+        finally:
+            assert self.tmp is not None
+            self.tmp.unlink(missing_ok=True)
+
+
+def _check_output(input_path: str | os.PathLike[str], output: str | os.PathLike[str]) -> None:
+    if str(output) == "-":
+        return
+    out = Path(output)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"output folder {str(folder)!r} does not exist; create it first",
+                        path=output)
+    if not os.access(folder, os.W_OK):
+        raise DataError(f"output folder {str(folder)!r} is not writable", path=output)
+    if str(input_path) != "-" and out.exists() and out.resolve() == Path(input_path).resolve():
+        raise DataError("output path is the input file; write to another file", path=output)
+    if out.is_dir():
+        raise DataError("output path is a folder; give a file name", path=output)
+
+
+def tag_file(
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    text_column: str | None = None,
+    model: Model | str | os.PathLike[str] | None = None,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    min_confidence: float | None = None,
+    chunk_size: int = 20_000,
+    jobs: int | None = None,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Tag every row of a file, streaming it in chunks, and write the rows in input order.
+
+    All input columns are kept; ``postkind_label`` and ``postkind_confidence`` (probability
+    of the chosen label) are appended. Output goes to a temporary file in the output folder
+    that is renamed into place only when every row is written, so a failed run leaves no
+    partial file. ``"-"`` reads standard input or writes standard output.
+
+    Parameters
+    ----------
+    input_path, output_path : path or "-"
+        Files to read and write (CSV, TSV, JSON Lines or Parquet, chosen by extension).
+    text_column : str, optional
+        Column holding the post; detected when one obvious candidate exists.
+    model : Model or path, optional
+        See :func:`resolve_model`.
+    input_format, output_format : str, optional
+        Override the format given by the extension.
+    min_confidence : float, optional
+        Rows below this confidence get the label ``uncertain``.
+    chunk_size : int
+        Rows per chunk; memory use grows with it, not with the file.
+    jobs : int, optional
+        Worker processes; default all cores. ``1`` tags in this process.
+    progress : bool, optional
+        Show a progress bar; by default only when standard error is a terminal.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``tagged`` (rows with a text), ``text_column``, ``output``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "in.csv").write_text("id,message\\n1,@sam thanks!\\n2,\\n")
+    >>> tag_file(folder / "in.csv", folder / "out.csv", model=MODEL, jobs=1)["rows"]
+    2
+    >>> print((folder / "out.csv").read_text().splitlines()[2])
+    2,,,
+    """
+    in_fmt = detect_format(input_path, input_format)
+    out_fmt = detect_format(output_path, output_format)
+    _check_output(input_path, output_path)
+    fitted = resolve_model(model)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    chunks = iter_table(input_path, fmt=in_fmt, chunk_size=chunk_size)
+    first = next(chunks, None)
+    if first is None or len(first.columns) == 0:
+        raise DataError("has no header row; the first line must name the columns",
+                        path=input_path)
+    column = text_column or find_text_column(list(first.columns), path=input_path)
+    if column not in first.columns:
+        raise DataError(f"has no column {column!r} (columns: {', '.join(map(str, first.columns))})"
+                        "; name the text column with --text-column", path=input_path)
+    show = sys.stderr.isatty() if progress is None else progress
+    writer = _Writer(output_path, out_fmt)
+    tagged = 0
+
+    def all_chunks() -> Iterator[pd.DataFrame]:
+        yield first
+        yield from chunks
+
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" posts", disable=not show, file=sys.stderr, smoothing=0.1)
+    try:
+        for out in _map_ordered(all_chunks(), column, min_confidence, fitted, model, jobs):
+            writer.write(out)
+            tagged += int((out[LABEL_COLUMN] != "").sum())
+            bar.update(len(out))
+        if writer.rows == 0:
+            writer.write(tag_frame(first, column, model=fitted))  # header only: keep header
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        bar.close()
+    return {"rows": writer.rows, "tagged": tagged, "text_column": column,
+            "output": str(output_path)}
+
+
+def _map_ordered(
+    frames: Iterator[pd.DataFrame],
+    column: str,
+    min_confidence: float | None,
+    fitted: Model,
+    model: Model | str | os.PathLike[str] | None,
+    jobs: int,
+) -> Iterator[pd.DataFrame]:
+    """Tag frames on ``jobs`` processes, yielding results in input order, with a bounded
+    number of chunks in flight so memory stays flat."""
+    if jobs == 1:
+        for frame in frames:
+            yield tag_frame(frame, column, model=fitted, min_confidence=min_confidence)
+        return
+    # Each worker loads the model once: from its file, or unpickled once from initargs.
+    source: Model | str = model if isinstance(model, Model) else str(_model_path(model))
+    pending: deque[Future[pd.DataFrame]] = deque()
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(source,)) as pool:
+        for frame in frames:
+            pending.append(pool.submit(_tag_chunk, frame, column, min_confidence))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -1,0 +1,102 @@
+"""Normalisation and tokenisation of post texts.
+
+One compiled regular expression does the tokenising: it keeps ``@``, ``#``, ``?``, ``!``,
+emoticons and emoji as tokens, like nltk's ``TweetTokenizer``, at a fraction of its cost.
+Placeholders replace what varies without meaning (URLs, user names, numbers), and marker
+tokens record where they stood (a post that *starts* with a mention, a retweet prefix).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["normalise", "tokenize", "analyse"]
+
+URL = "xurlx"
+USER = "@user"
+NUMBER = "0"
+LEAD_MENTION = "xleadmentionx"
+ONLY_MENTIONS = "xonlymentionsx"
+
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|ly|co|io|gov|edu|me|"
+    r"uk|de|fr|es|it|nl|social|app|news|info|tv|be|gl|gd|it)(?:/\S*)?",
+    re.IGNORECASE,
+)
+# Fediverse handles (@name@host.tld) and plain @handles.
+_MENTION_RE = re.compile(r"(?<![\w@])@[\w.]+(?:@[\w.-]+)?")
+_NUMBER_RE = re.compile(r"(?<![\w#])\d+(?:[.,:]\d+)*(?:st|nd|rd|th|k|m|s)?\b", re.IGNORECASE)
+_REPEAT_RE = re.compile(r"(.)\1{2,}")
+_SPACE_RE = re.compile(r"\s+")
+
+_EMOTICON = r"(?:[<>]?[:;=8][\-o*']?[)\](\[dDpP/\\:}{@|]|<3+|\^_\^|[xX]D\b)"
+_TOKEN_RE = re.compile(
+    "|".join(
+        [
+            _EMOTICON,
+            r"xurlx|xleadmentionx|xonlymentionsx",
+            r"@user",
+            r"\#\w+",  # hashtags
+            r"\w+(?:['’]\w+)*",  # words, with inner apostrophes
+            r"[?!]+",  # question and exclamation runs
+            r"[\"“”«»]",  # quote marks (quote-shares)
+            r"[^\w\s]",  # any other single symbol: emoji, punctuation
+        ]
+    )
+)
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` lower-cased with placeholders for URLs, users and numbers.
+
+    Parameters
+    ----------
+    text : str
+        One post, as written.
+
+    Returns
+    -------
+    str
+        The normalised post. A post that opens with one or more @mentions gets the marker
+        ``xleadmentionx`` in front; one made of nothing but mentions, URLs and hashtags gets
+        ``xonlymentionsx`` as well.
+
+    Examples
+    --------
+    >>> normalise("@Ana  Sooooo good!!! https://t.co/x1 &amp; 100 likes")
+    'xleadmentionx @user soo good!! xurlx & 0 likes'
+    """
+    text = html.unescape(text)
+    text = _URL_RE.sub(f" {URL} ", text)
+    lead = text.lstrip().startswith("@")
+    text = _MENTION_RE.sub(USER, text)
+    text = _NUMBER_RE.sub(NUMBER, text)
+    text = _REPEAT_RE.sub(r"\1\1", text.lower())
+    text = _SPACE_RE.sub(" ", text).strip()
+    if lead:
+        rest = re.sub(r"@user|xurlx|#\w+|\W", "", text)
+        text = f"{LEAD_MENTION} {ONLY_MENTIONS} {text}" if not rest else f"{LEAD_MENTION} {text}"
+    return text
+
+
+def tokenize(text: str) -> list[str]:
+    """Split an already normalised post into tokens.
+
+    Examples
+    --------
+    >>> tokenize("lol same :) see #nyc?! 🎉")
+    ['lol', 'same', ':)', 'see', '#nyc', '?!', '🎉']
+    """
+    return _TOKEN_RE.findall(text)
+
+
+def analyse(text: str) -> list[str]:
+    """Normalise then tokenize one post.
+
+    Examples
+    --------
+    >>> analyse("RT @cnn: Storm hits http://x.co/1")
+    ['rt', '@user', ':', 'storm', 'hits', 'xurlx']
+    """
+    return tokenize(normalise(text))
