@@ -9,7 +9,7 @@ SHARED ?= ../shared
 SRC    := $(wildcard src/postkind/*.py)
 
 .DEFAULT_GOAL := help
-.PHONY: help install train evaluate quality test lint bench clean
+.PHONY: help install train evaluate quality test lint bench bench-dask clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ lint: $(STAMP) ## ruff, ruff format --check and mypy
 
 bench: $(MODEL) ## speed and memory benchmark; reports/bench.json
 	$(BIN)/python scripts/bench.py --model $(MODEL) --shared $(SHARED) --out reports
+
+bench-dask: $(MODEL) ## Dask engine, 1 and 2 workers vs single-machine tag; reports/bench_dask.json
+	$(BIN)/python scripts/bench_dask.py --model $(MODEL) --shared $(SHARED) --out reports
 
 clean: ## remove the virtualenv, caches and reports (keeps the model)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache reports build dist src/*.egg-info

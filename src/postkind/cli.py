@@ -10,9 +10,17 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from postkind import __version__
-from postkind.data import FORMATS, MIN_PER_LABEL, file_sha256, read_posts
+from postkind.data import (
+    FORMATS,
+    MIN_PER_LABEL,
+    SKIP_LABEL,
+    WRITE_FORMATS,
+    file_sha256,
+    read_posts,
+)
 from postkind.errors import DataError, PostkindError
 from postkind.prediction import DEFAULT_MODEL
 
@@ -21,18 +29,37 @@ __all__ = ["main", "build_parser"]
 DEFAULT_DATA = Path("data") / "posts.csv"
 
 
+def _training_posts(args: argparse.Namespace, paths: list[Path]) -> tuple[Any, list[float]]:
+    """Posts of the first file with weight 1; those of later files (a user's own labels,
+    unlabelled and skipped rows left out) with weight ``--extra-weight``."""
+    import pandas as pd
+
+    columns = {"text_column": args.text_column, "label_column": args.label_column}
+    posts = read_posts(paths[:1], **columns, min_per_label=MIN_PER_LABEL if len(paths) == 1 else 0)
+    if len(paths) == 1:
+        return posts, [1.0] * len(posts)
+    extra = read_posts(paths[1:], **columns, drop_unlabelled=True)
+    print(f"{len(extra)} user-labelled posts from {', '.join(map(str, paths[1:]))} get weight "
+          f"{args.extra_weight:g}; ignored {sum(extra.attrs['unlabelled'].values())} rows with "
+          f"an empty or {SKIP_LABEL!r} label")
+    weights = [1.0] * len(posts) + [args.extra_weight] * len(extra)
+    return pd.concat([posts, extra], ignore_index=True), weights
+
+
 def _train(args: argparse.Namespace) -> int:
     from postkind.evaluation import format_report
     from postkind.model import save_model
     from postkind.training import TrainConfig, train
 
     paths = args.data or [DEFAULT_DATA]
-    posts = read_posts(paths, text_column=args.text_column, label_column=args.label_column,
-                       min_per_label=MIN_PER_LABEL)
-    info = {"files": [{"path": str(p), "sha256": file_sha256(p),
-                       "rows": int((posts["source_file"] == str(p)).sum())} for p in paths]}
-    model = train(posts["text"], posts["label"], config=TrainConfig(seed=args.seed),
-                  data_info=info)
+    posts, weights = _training_posts(args, paths)
+    info: dict[str, Any] = {"files": [{"path": str(p), "sha256": file_sha256(p),
+                                       "rows": int((posts["source_file"] == str(p)).sum())}
+                                      for p in paths]}
+    if len(paths) > 1:
+        info["extra_weight"] = args.extra_weight
+    model = train(posts["text"], posts["label"], weights=weights,
+                  config=TrainConfig(seed=args.seed), data_info=info)
     save_model(model, args.model)
     meta = model.metadata
     print(f"trained on {meta['rows']['train']} posts, held out {meta['rows']['heldout']}; "
@@ -69,9 +96,26 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tag_dask(args: argparse.Namespace) -> int:
+    from postkind.distributed import tag_files_dask
+
+    result = tag_files_dask(args.input, args.output, model=args.model, text_column=args.text_column,
+                            scheduler=args.scheduler, jobs=args.jobs, resume=args.resume,
+                            input_format=args.input_format or args.format,
+                            output_format=args.output_format or args.format or "parquet",
+                            min_confidence=args.min_confidence, chunk_size=args.chunk_size)
+    print(f"tagged {result['tagged']} of {result['rows']} rows in {result['written']} parts "
+          f"({result['skipped']} already complete) -> {result['output']}", file=sys.stderr)
+    return 0
+
+
 def _tag(args: argparse.Namespace) -> int:
     from postkind.prediction import tag_file
 
+    if args.engine == "dask":
+        return _tag_dask(args)
+    if args.scheduler or args.resume:
+        raise DataError("--scheduler and --resume need --engine dask")
     result = tag_file(args.input, args.output, text_column=args.text_column, model=args.model,
                       input_format=args.input_format or args.format,
                       output_format=args.output_format or args.format,
@@ -79,6 +123,36 @@ def _tag(args: argparse.Namespace) -> int:
                       jobs=args.jobs)
     print(f"tagged {result['tagged']} of {result['rows']} rows (text column "
           f"{result['text_column']!r}) -> {result['output']}", file=sys.stderr)
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from postkind.prediction import _check_output
+    from postkind.sampling import sample
+
+    if not str(args.output).lower().endswith(".csv"):
+        raise DataError("the sample is labelled with `postkind label`, which edits CSV; "
+                        "name the output *.csv", path=args.output)
+    _check_output(args.input, args.output)
+    picked = sample(args.input, args.n, model=args.model, text_column=args.text_column,
+                    seed=args.seed, fmt=args.format)
+    picked.to_csv(args.output, index=False)
+    print(f"wrote {len(picked)} posts to label to {args.output}; next: postkind label "
+          f"{args.output}", file=sys.stderr)
+    return 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    from postkind.labelling import label_file
+
+    result = label_file(args.file, text_column=args.text_column, label_column=args.label_column)
+    print(f"\n{result['total'] - result['remaining']} of {result['total']} rows labelled "
+          f"({result['broadcast']} broadcast, {result['conversational']} conversational, "
+          f"{result['skip']} skipped), saved in {args.file}")
+    if result["remaining"]:
+        print(f"{result['remaining']} to go: run `postkind label {args.file}` again to resume")
+    else:
+        print(f"done; retrain with: postkind train --data {DEFAULT_DATA} --data {args.file}")
     return 0
 
 
@@ -122,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="where to save the model")
     column_opts(p)
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    p.add_argument("--extra-weight", type=float, default=3.0, metavar="W",
+                   help="weight of the posts in every --data file after the first: a user's "
+                        "own labels, e.g. from `postkind label`; rows there with an empty or "
+                        "'skip' label are ignored (default: 3.0)")
     p.set_defaults(handler=_train)
 
     p = sub.add_parser("evaluate", help="score a model on labelled posts beside baselines",
@@ -145,18 +223,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tag", help="tag every row of a CSV/TSV/JSONL/Parquet file",
                        description="Stream a file, keep every column and the row order, and "
                                    "append postkind_label and postkind_confidence.")
-    p.add_argument("input", help="input file, or - for stdin")
-    p.add_argument("-o", "--output", required=True, help="output file, or - for stdout")
+    p.add_argument("input", help="input file, or - for stdin (--engine dask: a folder or glob)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file, or - for stdout (--engine dask: a folder)")
     p.add_argument("--text-column", help="column with the post (detected when obvious)")
     model_opt(p)
-    p.add_argument("--format", choices=FORMATS, help="format of input and output")
-    p.add_argument("--input-format", choices=FORMATS, help="format of the input")
-    p.add_argument("--output-format", choices=FORMATS, help="format of the output")
+    p.add_argument("--format", choices=WRITE_FORMATS, help="format of input and output")
+    p.add_argument("--input-format", choices=FORMATS,
+                   help="format of the input: a table or a platform export")
+    p.add_argument("--output-format", choices=WRITE_FORMATS, help="format of the output")
     p.add_argument("--min-confidence", type=float, metavar="P",
                    help="label rows whose confidence is below P as 'uncertain'")
     p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     p.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: one file on this machine; dask: a folder or glob of files on a "
+                        "Dask cluster, one output part per partition in the -o folder "
+                        "(needs postkind[dask])")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: a running scheduler, e.g. tcp://host:8786 "
+                        "(default: a local cluster with --jobs workers)")
+    p.add_argument("--resume", action="store_true",
+                   help="with --engine dask: skip the parts an earlier run completed")
     p.set_defaults(handler=_tag)
+
+    p = sub.add_parser("sample", help="pick the posts the model is least sure about, to label",
+                       description="Score every post of INPUT, take the least certain, and "
+                                   "write a diverse subset (no near-duplicates) with the model's "
+                                   "guess and an empty label column, for `postkind label`.")
+    p.add_argument("input", help="posts: CSV/TSV/JSONL/Parquet or a platform export")
+    p.add_argument("-n", type=int, default=50, help="how many posts to pick (default: 50)")
+    p.add_argument("-o", "--output", required=True, help="CSV file to write, e.g. to_label.csv")
+    p.add_argument("--text-column", help="column with the post (detected when obvious)")
+    model_opt(p)
+    p.add_argument("--format", choices=FORMATS, help="format of the input")
+    p.add_argument("--seed", type=int, default=0, help="seed of the clustering")
+    p.set_defaults(handler=_sample)
+
+    p = sub.add_parser("label", help="label sampled posts in the terminal, one key each",
+                       description="Show each unlabelled post of FILE and read one key: "
+                                   "b broadcast, c conversational, s skip, u undo, q quit, "
+                                   "? help. FILE is saved after every answer; run again to "
+                                   "resume.")
+    p.add_argument("file", type=Path, help="CSV written by `postkind sample`")
+    column_opts(p)
+    p.set_defaults(handler=_label)
 
     p = sub.add_parser("explain", help="show the features behind one post's label",
                        description="Show which features pushed a post towards each label.")

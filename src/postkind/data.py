@@ -18,12 +18,15 @@ from typing import IO, Any
 import pandas as pd
 
 from postkind.errors import DataError
+from postkind.exports import EXPORT_FORMATS, detect_export, iter_export
 from postkind.labels import LABELS
 
 __all__ = [
     "FORMATS",
+    "WRITE_FORMATS",
     "TEXT_COLUMNS",
     "MIN_PER_LABEL",
+    "SKIP_LABEL",
     "detect_format",
     "find_text_column",
     "iter_table",
@@ -32,8 +35,11 @@ __all__ = [
     "file_sha256",
 ]
 
-#: File formats postkind reads and writes, chosen by extension or ``--format``.
-FORMATS = ("csv", "tsv", "jsonl", "parquet")
+#: File formats postkind reads, chosen by content, name and extension or by ``--format``:
+#: the generic tables, then the platform exports of :mod:`postkind.exports`.
+FORMATS = ("csv", "tsv", "jsonl", "parquet", *EXPORT_FORMATS)
+#: The formats postkind writes.
+WRITE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -59,11 +65,20 @@ TEXT_COLUMNS = (
 )
 #: Fewest posts of each label that training accepts.
 MIN_PER_LABEL = 10
+#: The label ``postkind label`` gives a skipped post; with ``drop_unlabelled`` such rows and
+#: rows with an empty label are left out of training.
+SKIP_LABEL = "skip"
 _SNIFF = 8192
 
 
-def detect_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    """Return the format of ``path`` from its extension, or ``fmt`` when given.
+def detect_format(
+    path: str | os.PathLike[str], fmt: str | None = None, *, exports: bool = True
+) -> str:
+    """Return the format of ``path``: ``fmt`` when given, else a platform export recognised
+    by :func:`postkind.exports.detect_export` (content first, then name), else the format
+    its extension names.
+
+    Pass ``exports=False`` for a path about to be written: only the extension decides.
 
     Examples
     --------
@@ -71,6 +86,8 @@ def detect_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     'jsonl'
     >>> detect_format("-")
     'csv'
+    >>> detect_format("archive/data/tweets.js")
+    'x-archive'
     """
     if fmt is not None:
         if fmt not in FORMATS:
@@ -78,6 +95,9 @@ def detect_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
         return fmt
     if str(path) == "-":
         return "csv"
+    export = detect_export(path) if exports else None
+    if export is not None:
+        return export
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst", ".zip") and len(suffixes) > 1:
         suffixes = suffixes[:-1]
@@ -153,7 +173,8 @@ def _utf8_error(path: str | os.PathLike[str], exc: UnicodeDecodeError) -> DataEr
     line = _bad_utf8_line(path) if str(path) != "-" else None
     return DataError(
         f"is not valid UTF-8 ({exc.reason} at byte {exc.object[exc.start:exc.end]!r}); "
-        "re-save the file as UTF-8",
+        "re-save the file as UTF-8 (or read a CSV that Excel saved in Windows-1252 with "
+        "--format excel-csv)",
         path=path,
         line=line or None,
     )
@@ -187,7 +208,9 @@ def iter_table(
     Every column is read as text (CSV cells exactly as written, empty cells as ``""``), so
     rows can be written back unchanged. ``path`` may be ``"-"`` for standard input (CSV, or
     the given ``fmt``). Each chunk keeps a ``RangeIndex`` counting data rows from 0 across
-    the whole file.
+    the whole file. Platform exports (see :mod:`postkind.exports`) give records: ``id``,
+    ``created_at``, ``text``, the booleans ``is_reply`` and ``is_share``, then the
+    export's own fields.
 
     Raises
     ------
@@ -196,6 +219,13 @@ def iter_table(
     """
     fmt = detect_format(path, fmt)
     _check_file(path)
+    if fmt in EXPORT_FORMATS:
+        start = 0
+        for chunk in iter_export(path, fmt, chunk_size=chunk_size):
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield chunk
+        return
     if fmt == "parquet":
         yield from _iter_parquet(path, chunk_size)
         return
@@ -203,15 +233,20 @@ def iter_table(
     try:
         head = fh.peek(_SNIFF)[:_SNIFF] if hasattr(fh, "peek") else b""
         _check_text_bytes(path, head)
-        reader = _text_reader(fh, fmt, chunk_size)
+        reader: Iterator[pd.DataFrame] | None = None
         start = 0
         while True:
             try:
+                if reader is None:
+                    reader = _text_reader(fh, fmt, chunk_size)
                 chunk = next(reader)
             except StopIteration:
                 break
             except UnicodeDecodeError as exc:
                 raise _utf8_error(path, exc) from exc
+            except pd.errors.EmptyDataError as exc:
+                raise DataError("has no header row; the first line must name the columns",
+                                path=path) from exc
             except (pd.errors.ParserError, ValueError) as exc:
                 raise _parser_error(path, exc) from exc
             if fmt == "jsonl":
@@ -238,6 +273,7 @@ def _text_reader(fh: IO[bytes], fmt: str, chunk_size: int) -> Iterator[pd.DataFr
             dtype=str,
             keep_default_na=False,
             na_filter=False,
+            index_col=False,
             encoding="utf-8-sig",
             chunksize=chunk_size,
         )
@@ -295,6 +331,7 @@ def read_posts(
     label_column: str = "label",
     fmt: str | None = None,
     min_per_label: int = 0,
+    drop_unlabelled: bool = False,
 ) -> pd.DataFrame:
     """Read and validate labelled posts from one or more files.
 
@@ -309,6 +346,10 @@ def read_posts(
     min_per_label : int
         Fewest posts of each label required across the files (training needs
         ``MIN_PER_LABEL``).
+    drop_unlabelled : bool
+        Leave out rows whose label is empty or ``skip`` (a file from ``postkind sample``
+        that ``postkind label`` has filled in part) instead of raising. How many were left
+        out per file is in ``frame.attrs["unlabelled"]``.
 
     Returns
     -------
@@ -329,15 +370,24 @@ def read_posts(
     >>> _ = (folder / "posts.csv").write_text("text,label\\n@ana thanks!,conversational\\n")
     >>> read_posts(folder / "posts.csv")[["text", "label"]].values.tolist()
     [['@ana thanks!', 'conversational']]
+    >>> _ = (folder / "to_label.csv").write_text("text,label\\nhi all,skip\\nlol,conversational\\n")
+    >>> posts = read_posts(folder / "to_label.csv", drop_unlabelled=True)
+    >>> len(posts), posts.attrs["unlabelled"][str(folder / "to_label.csv")]
+    (1, 1)
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     frames = []
+    unlabelled: dict[str, int] = {}
     for path in paths:
         frame = read_table(path, fmt=fmt)
         _require_column(frame, text_column, path, "text", "--text-column")
         _require_column(frame, label_column, path, "label", "--label-column")
         labels = frame[label_column].astype(str).str.strip().str.lower()
+        if drop_unlabelled:
+            keep = ~labels.isin(("", SKIP_LABEL, "nan", "none"))
+            unlabelled[str(path)] = int((~keep).sum())
+            frame, labels = frame[keep], labels[keep]
         bad = [int(i) + 1 for i in frame.index[~labels.isin(LABELS)]]
         if bad:
             values = sorted(set(frame.loc[[b - 1 for b in bad[:10]], label_column].astype(str)))
@@ -363,6 +413,8 @@ def read_posts(
         out["source_row"] = frame.index + 1
         frames.append(out)
     posts = pd.concat(frames, ignore_index=True)
+    if drop_unlabelled:
+        posts.attrs["unlabelled"] = unlabelled
     counts = posts["label"].value_counts()
     for label in LABELS:
         if counts.get(label, 0) < min_per_label:

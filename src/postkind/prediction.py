@@ -14,7 +14,7 @@ from typing import IO, Any, overload
 import numpy as np
 import pandas as pd
 
-from postkind.data import detect_format, find_text_column, iter_table
+from postkind.data import WRITE_FORMATS, detect_format, find_text_column, iter_table
 from postkind.errors import DataError
 from postkind.labels import CONVERSATIONAL, UNCERTAIN
 from postkind.model import Model, load_model
@@ -315,7 +315,10 @@ def tag_file(
     2,,,
     """
     in_fmt = detect_format(input_path, input_format)
-    out_fmt = detect_format(output_path, output_format)
+    out_fmt = detect_format(output_path, output_format, exports=False)
+    if out_fmt not in WRITE_FORMATS:
+        raise DataError(f"cannot write format {out_fmt!r}; choose one of "
+                        f"{', '.join(WRITE_FORMATS)}", path=output_path)
     _check_output(input_path, output_path)
     fitted = resolve_model(model)
     jobs = max(1, jobs or os.cpu_count() or 1)

@@ -19,9 +19,12 @@ NUMBER = "0"
 LEAD_MENTION = "xleadmentionx"
 ONLY_MENTIONS = "xonlymentionsx"
 
-_URL_RE = re.compile(
-    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|ly|co|io|gov|edu|me|"
-    r"uk|de|fr|es|it|nl|social|app|news|info|tv|be|gl|gd|it)(?:/\S*)?",
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# Bare domains ("cnn.it/x", "example.com"), replaced after mentions so that fediverse
+# handles keep their host.
+_DOMAIN_RE = re.compile(
+    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|ly|co|io|gov|edu|me|uk|de|fr|es|it|nl|"
+    r"social|app|news|info|tv|be|gl|gd)\b(?:/\S*)?",
     re.IGNORECASE,
 )
 # Fediverse handles (@name@host.tld) and plain @handles.
@@ -71,6 +74,7 @@ def normalise(text: str) -> str:
     text = _URL_RE.sub(f" {URL} ", text)
     lead = text.lstrip().startswith("@")
     text = _MENTION_RE.sub(USER, text)
+    text = _DOMAIN_RE.sub(f" {URL} ", text)
     text = _NUMBER_RE.sub(NUMBER, text)
     text = _REPEAT_RE.sub(r"\1\1", text.lower())
     text = _SPACE_RE.sub(" ", text).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import sklearn
-from sklearn.base import clone
+from joblib import Memory
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, train_test_split
 
@@ -56,11 +57,16 @@ def text_digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _dedupe(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], int]:
-    seen: dict[str, str] = {}
-    for text, label in zip(texts, labels, strict=True):
-        seen.setdefault(text, label)
-    return list(seen), list(seen.values()), len(texts) - len(seen)
+def _dedupe(
+    texts: list[str], labels: list[str], weights: list[float]
+) -> tuple[list[str], list[str], list[float], int]:
+    """Keep one row per text; a later row (a user's own label) overrides an earlier one."""
+    seen: dict[str, tuple[str, float]] = {}
+    for text, label, weight in zip(texts, labels, weights, strict=True):
+        seen[text] = (label, weight)
+    kept = list(seen)
+    return ([*kept], [seen[t][0] for t in kept], [seen[t][1] for t in kept],
+            len(texts) - len(kept))
 
 
 def _best_threshold(y: np.ndarray, proba: np.ndarray) -> float:
@@ -75,6 +81,7 @@ def train(
     texts: Sequence[str],
     labels: Sequence[str],
     *,
+    weights: Sequence[float] | None = None,
     config: TrainConfig | None = None,
     data_info: dict[str, Any] | None = None,
 ) -> Model:
@@ -84,6 +91,9 @@ def train(
     ----------
     texts, labels : sequences of str
         Posts and their labels (``broadcast`` or ``conversational``).
+    weights : sequence of float, optional
+        A weight per post, such as a higher weight for posts a user labelled from their own
+        data (``postkind train --data ... --data to_label.csv``). Default: all 1.
     config : TrainConfig, optional
         Seed, split size, folds and the search grid.
     data_info : dict, optional
@@ -107,7 +117,10 @@ def train(
     """
     cfg = config or TrainConfig()
     started = time.perf_counter()
-    texts, labels, dropped = _dedupe([str(t) for t in texts], [str(x) for x in labels])
+    texts = [str(t) for t in texts]
+    labels = [str(x) for x in labels]
+    weights = [1.0] * len(texts) if weights is None else [float(w) for w in weights]
+    texts, labels, weights, dropped = _dedupe(texts, labels, weights)
     unknown = sorted(set(labels) - set(LABELS))
     if unknown:
         raise DataError(f"labels must be {' or '.join(LABELS)}; found {unknown}")
@@ -115,9 +128,11 @@ def train(
         if labels.count(label) < MIN_PER_LABEL:
             raise DataError(f"{labels.count(label)} distinct posts labelled {label!r}; training "
                             f"needs at least {MIN_PER_LABEL} of each label")
-    x_train, x_test, y_train, y_test = train_test_split(
-        texts, labels, test_size=cfg.test_size, stratify=labels, random_state=cfg.seed
+    x_train, x_test, y_train, y_test, w_train, _ = train_test_split(
+        texts, labels, weights, test_size=cfg.test_size, stratify=labels, random_state=cfg.seed
     )
+    # Weights reach the classifier only when some differ, so plain data trains as before.
+    fit_params = {"clf__sample_weight": np.asarray(w_train)} if len(set(weights)) > 1 else {}
     folds = StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed)
     grid = [
         {
@@ -128,19 +143,24 @@ def train(
         for chars in cfg.char_ngrams
         for name, strengths in cfg.grid
     ]
-    search = GridSearchCV(
-        build_pipeline(seed=cfg.seed), grid, scoring="f1_macro", cv=folds, n_jobs=cfg.jobs,
-        refit=False, error_score="raise",
-    )
-    search.fit(x_train, y_train)
-    best = search.best_params_
+    with tempfile.TemporaryDirectory(prefix="postkind-cache-") as cache:
+        # The cache lets every classifier of a fold reuse that fold's fitted features.
+        memory = Memory(cache, verbose=0)
+        search = GridSearchCV(
+            build_pipeline(seed=cfg.seed).set_params(memory=memory), grid, scoring="f1_macro",
+            cv=folds, n_jobs=cfg.jobs, refit=False, error_score="raise",
+        )
+        search.fit(x_train, y_train, **fit_params)
+        best = search.best_params_
+        oof = cross_val_predict(
+            build_pipeline(seed=cfg.seed).set_params(memory=memory, **best), x_train, y_train,
+            cv=folds, method="predict_proba", n_jobs=cfg.jobs, params=fit_params,
+        )
     pipeline = build_pipeline(seed=cfg.seed).set_params(**best)
-    oof = cross_val_predict(clone(pipeline), x_train, y_train, cv=folds, method="predict_proba",
-                            n_jobs=cfg.jobs)
     classes = sorted(LABELS)
     y_bin = np.asarray(y_train) == CONVERSATIONAL
     threshold = _best_threshold(y_bin, oof[:, classes.index(CONVERSATIONAL)])
-    pipeline.fit(x_train, y_train)
+    pipeline.fit(x_train, y_train, **fit_params)
     model = Model(pipeline=pipeline, threshold=threshold)
 
     proba = model.predict_proba(x_test)
@@ -163,6 +183,7 @@ def train(
         "seed": cfg.seed,
         "data": dict(data_info or {}),
         "rows": {"total": len(texts), "duplicates_dropped": dropped, "train": len(x_train),
+                 "weighted": sum(1 for w in weights if w != 1.0),
                  "heldout": len(x_test),
                  "train_by_label": {lab: y_train.count(lab) for lab in LABELS},
                  "heldout_by_label": {lab: y_test.count(lab) for lab in LABELS}},

@@ -1,0 +1,240 @@
+"""Benchmark the Dask engine against the single-machine ``tag`` on real posts.
+
+Builds a dataset of ``--rows`` posts in ``--files`` Parquet files, drawn (seeded, with
+replacement) from the real posts in ``../shared/corpora``, then times, in one run:
+
+* ``tag_files_dask`` on a local cluster of 1 worker process,
+* ``tag_files_dask`` on a local cluster of 2 worker processes,
+* the single-machine ``tag_file`` (2 processes) on the same rows in one Parquet file,
+
+each end to end (cluster start, reading, tagging, writing), checks that the three outputs hold
+the same labels and confidences row for row, and writes ``<out>/bench_dask.json``.
+
+Usage: ``python scripts/bench_dask.py --model models/postkind.joblib --shared ../shared
+--out reports`` (``make bench-dask``). ``--rows 200000`` gives a quick run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from postkind import __version__
+from postkind.distributed import tag_files_dask
+from postkind.prediction import CONFIDENCE_COLUMN, LABEL_COLUMN, tag_file
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "postkind"
+
+
+def real_posts(shared: Path) -> pd.DataFrame:
+    """Every non-empty post text of the corpora, with the corpus it came from."""
+    corpora = shared / "corpora"
+    frames = []
+    for name in ("health_news_tweets.csv", "nps_chat.csv", "tweet_act_half_a.csv"):
+        path = corpora / name
+        if path.exists():
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if "dialogue_act" in frame:  # NPS chat: System rows are join/part events, not posts
+                frame = frame[frame["dialogue_act"] != "System"]
+            frames.append(pd.DataFrame({"source": path.stem, "text": frame["text"]}))
+    path = corpora / "rumoureval2019_train.jsonl"
+    if path.exists():
+        frame = pd.read_json(path, lines=True, dtype=False)
+        frames.append(pd.DataFrame({"source": path.stem, "text": frame["text"].astype(str)}))
+    if not frames:
+        sys.exit(f"no corpora found in {corpora}; pass --shared pointing at the shared folder")
+    posts = pd.concat(frames, ignore_index=True)
+    return posts[posts["text"].str.strip() != ""].reset_index(drop=True)
+
+
+def build_dataset(posts: pd.DataFrame, rows: int, files: int, seed: int, folder: Path) -> Path:
+    """Write ``files`` Parquet files under ``folder/in`` and all rows in ``folder/all.parquet``."""
+    rng = np.random.default_rng(seed)
+    pick = pa.array(rng.integers(0, len(posts), rows))
+    table = pa.table(
+        {
+            "id": pa.array([f"b{i:09d}" for i in range(rows)]),
+            "source": pa.array(posts["source"].tolist()).take(pick),
+            "text": pa.array(posts["text"].tolist()).take(pick),
+        }
+    )
+    (folder / "in").mkdir(parents=True)
+    bounds = np.linspace(0, rows, files + 1).astype(int)
+    for f in range(files):
+        part = table.slice(bounds[f], bounds[f + 1] - bounds[f])
+        pq.write_table(part, folder / "in" / f"posts_{f:02d}.parquet")
+    pq.write_table(table, folder / "all.parquet")
+    return folder / "in"
+
+
+def source_digest() -> str:
+    """Hash of the package source, to show that no file changed during the run."""
+    digest = hashlib.sha256()
+    for path in sorted(SRC.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (workers, process pools)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(label: str, workers: int, rows: int, run: Any) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    cpu = _cpu_seconds()
+    start = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu
+    result = {
+        "engine": label,
+        "workers": workers,
+        "seconds": round(seconds, 2),
+        "posts_per_s": round(rows / seconds),
+        "cpu_seconds": round(cpu, 1),
+        "posts_per_cpu_s": round(rows / cpu),
+        "load_1min_before": round(load, 2),
+        "load_1min_after": round(os.getloadavg()[0], 2),
+    }
+    print(
+        f"  {label:<6} {workers} worker(s): {seconds:8.1f} s  {rows / seconds:10,.0f} posts/s",
+        file=sys.stderr,
+    )
+    return result
+
+
+def read_labels(paths: list[Path]) -> pd.DataFrame:
+    columns = ["id", LABEL_COLUMN, CONFIDENCE_COLUMN]
+    return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/postkind.joblib"))
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--rows", type=int, default=4_000_000)
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="postkind-bench-dask-", dir=args.work))
+    try:
+        posts = real_posts(args.shared)
+        print(
+            f"building {args.rows:,} rows in {args.files} Parquet files from "
+            f"{len(posts):,} real posts ...",
+            file=sys.stderr,
+        )
+        inputs = build_dataset(posts, args.rows, args.files, args.seed, work)
+        digest = source_digest()
+        model = str(args.model)
+        runs = [
+            timed(
+                "dask",
+                1,
+                args.rows,
+                lambda: tag_files_dask(inputs, work / "dask1", model=model, jobs=1),
+            ),
+            timed(
+                "dask",
+                2,
+                args.rows,
+                lambda: tag_files_dask(inputs, work / "dask2", model=model, jobs=2),
+            ),
+            timed(
+                "single",
+                2,
+                args.rows,
+                lambda: tag_file(
+                    work / "all.parquet", work / "single.parquet", model=model, jobs=2
+                ),
+            ),
+        ]
+        single = read_labels([work / "single.parquet"])
+        dask1 = read_labels(sorted((work / "dask1").glob("part-*.parquet")))
+        dask2 = read_labels(sorted((work / "dask2").glob("part-*.parquet")))
+        identical = all(
+            len(d) == len(single) and d["id"].is_unique and d.equals(single) for d in (dask1, dask2)
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    d1, d2, one = (r["posts_per_s"] for r in runs)
+    report = {
+        "rows": args.rows,
+        "files": args.files,
+        "unique_texts": int(posts["text"].nunique()),
+        "corpora": posts["source"].value_counts().to_dict(),
+        "model": model,
+        "runs": runs,
+        "speedup_2_vs_1_workers": round(d2 / d1, 3),
+        "dask_2_workers_vs_single": round(d2 / one, 3),
+        "identical_output": bool(identical),
+        "targets": {
+            "2 workers >= 1.7x 1 worker": d2 / d1 >= 1.7,
+            "dask 2 workers within 15% of single-machine tag": d2 >= 0.85 * one,
+            "identical output": bool(identical),
+        },
+        "source_unchanged_during_run": digest == source_digest(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "versions": {
+            "postkind": __version__,
+            "dask": _version("dask"),
+            "distributed": _version("distributed"),
+            "pandas": pd.__version__,
+        },
+        "note": "posts/s = rows / wall time end to end, cluster start-up included; the "
+        "single-machine tag reads the same rows from one Parquet file",
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_dask.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown_table(report))
+    return 0
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    lines = [
+        "| engine | worker processes | wall s | posts/s | CPU s | posts per CPU s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in report["runs"]:
+        name = "Dask (`--engine dask`)" if run["engine"] == "dask" else "single-machine `tag`"
+        lines.append(
+            f"| {name} | {run['workers']} | {run['seconds']:.1f} | {run['posts_per_s']:,} | "
+            f"{run['cpu_seconds']:.1f} | {run['posts_per_cpu_s']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

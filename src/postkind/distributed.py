@@ -1,0 +1,535 @@
+"""Tagging many files on a Dask cluster: a lazy :func:`tag_dask` and :func:`tag_files_dask`.
+
+Dask is an optional extra (``pip install 'postkind[dask]'``) and is imported only when these
+functions run, so the rest of postkind works without it. Every partition is tagged by
+:func:`postkind.prediction.tag_frame`, the same scoring path as the single-machine ``tag``,
+so the labels and confidences are the same row for row.
+
+The fitted model enters the task graph once, as a single node: the scheduler hands it to
+one worker and the others copy it from there, once per worker, never once per partition.
+Because it is part of the graph, a worker that dies takes no model with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import sys
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from postkind.data import detect_format, find_text_column
+from postkind.errors import DataError, PostkindError
+from postkind.model import Model
+from postkind.prediction import LABEL_COLUMN, resolve_model, tag_frame
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+__all__ = ["MANIFEST", "OUTPUT_FORMATS", "part_name", "tag_dask", "tag_files_dask"]
+
+#: Formats ``tag_files_dask`` writes; Parquet is the default.
+OUTPUT_FORMATS = ("parquet", "csv", "tsv", "jsonl")
+#: File in the output folder describing the run, checked by ``resume=True``.
+MANIFEST = "_postkind_run.json"
+_GLOB_CHARS = "*?["
+
+
+def _import_dask() -> Any:
+    try:
+        import dask
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise PostkindError(
+            "the Dask engine needs Dask and distributed; install them with "
+            "`pip install 'postkind[dask]'`"
+        ) from exc
+    return dask
+
+
+def part_name(index: int, fmt: str) -> str:
+    """Name of the output file for partition ``index``.
+
+    Examples
+    --------
+    >>> part_name(7, "parquet")
+    'part-00007.parquet'
+    """
+    return f"part-{index:05d}.{fmt}"
+
+
+# --- tagging a Dask dataframe -------------------------------------------------------------------
+
+
+def _tag_partition(
+    frame: pd.DataFrame,
+    model: Model,
+    column: str,
+    min_confidence: float | None,
+    chunk_size: int,
+) -> pd.DataFrame:
+    """Tag one partition in chunks of ``chunk_size`` rows, so memory stays bounded."""
+    if len(frame) <= chunk_size:
+        return tag_frame(frame, column, model=model, min_confidence=min_confidence)
+    return pd.concat(
+        [
+            tag_frame(
+                frame.iloc[start : start + chunk_size],
+                column,
+                model=model,
+                min_confidence=min_confidence,
+            )
+            for start in range(0, len(frame), chunk_size)
+        ]
+    )
+
+
+def tag_dask(
+    ddf: dd.DataFrame,
+    *,
+    model: Model | str | os.PathLike[str] | None = None,
+    text_column: str | None = None,
+    min_confidence: float | None = None,
+    chunk_size: int = 20_000,
+) -> dd.DataFrame:
+    """Return a lazy Dask dataframe: ``ddf`` with ``postkind_label`` and
+    ``postkind_confidence`` appended to every partition.
+
+    Nothing runs until the result is computed or written. The model is loaded here, on the
+    client, and enters the task graph once.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        Posts, one per row.
+    model : Model or path, optional
+        See :func:`postkind.prediction.resolve_model`.
+    text_column : str, optional
+        Column holding the post; detected when one obvious candidate exists.
+    min_confidence : float, optional
+        Rows below this confidence get the label ``uncertain``.
+    chunk_size : int
+        Rows scored at a time inside a partition.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Same partitions, index and columns as ``ddf``, plus the two label columns.
+
+    Raises
+    ------
+    DataError
+        No text column can be found, or the one named is absent.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd, pandas as pd
+    >>> posts = pd.DataFrame({"id": [1, 2], "text": ["@sam thanks, see you tomorrow!", ""]})
+    >>> tagged = tag_dask(dd.from_pandas(posts, npartitions=2), model=MODEL)
+    >>> tagged.compute(scheduler="sync")["postkind_label"].tolist()
+    ['conversational', '']
+    """
+    dask = _import_dask()
+    fitted = resolve_model(model)
+    columns = [str(c) for c in ddf.columns]
+    column = text_column or find_text_column(columns)
+    if column not in columns:
+        raise DataError(
+            f"has no column {column!r} (columns: {', '.join(columns)}); "
+            "name the text column with --text-column"
+        )
+    # Meta from the real function on Dask's fake rows, so dtypes match what partitions return.
+    meta = _tag_partition(ddf._meta_nonempty, fitted, column, min_confidence, chunk_size).iloc[:0]
+    model_node = dask.delayed(fitted, pure=True)
+    return ddf.map_partitions(
+        _tag_partition, model_node, column, min_confidence, chunk_size, meta=meta
+    )
+
+
+# --- reading inputs -----------------------------------------------------------------------------
+
+
+def _list_inputs(
+    input_glob: str | os.PathLike[str],
+    input_format: str | None,
+    storage_options: dict[str, Any],
+) -> tuple[dict[str, int], str]:
+    """Expand a file, folder or glob (local or any fsspec URL) into sorted file URLs and their
+    sizes. Hidden files and files starting with ``_`` (``_SUCCESS``, manifests) are skipped."""
+    from fsspec.core import url_to_fs
+
+    spec = os.fspath(input_glob)
+    fs, root = url_to_fs(spec, **storage_options)
+    if any(ch in spec for ch in _GLOB_CHARS):
+        infos = fs.glob(root, detail=True)
+    elif fs.isdir(root):
+        infos = {
+            info["name"]: info
+            for info in fs.ls(root, detail=True)
+            if input_format or _known_extension(info["name"])
+        }
+    elif fs.exists(root):
+        infos = {root: fs.info(root)}
+    else:
+        raise DataError("no such file or folder; check the path or glob", path=spec)
+    found = {
+        fs.unstrip_protocol(name): int(info.get("size") or 0)
+        for name, info in sorted(infos.items())
+        if info.get("type") == "file" and not posixpath.basename(name).startswith((".", "_"))
+    }
+    if not found:
+        raise DataError("matches no CSV/TSV/JSONL/Parquet files", path=spec)
+    formats = {detect_format(p, input_format) for p in found}
+    if len(formats) > 1:
+        raise DataError(
+            f"mixes formats ({', '.join(sorted(formats))}); tag one format per run "
+            "or narrow the glob",
+            path=spec,
+        )
+    return found, formats.pop()
+
+
+def _known_extension(path: str) -> bool:
+    try:
+        detect_format(path)
+    except DataError:
+        return False
+    return True
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """JSON Lines values as text, exactly as :func:`postkind.data.iter_table` reads them."""
+    return frame.astype(object).where(frame.notna(), "").astype(str)
+
+
+def _read(paths: list[str], fmt: str, storage_options: dict[str, Any]) -> dd.DataFrame:
+    """Read the files as one Dask dataframe, one partition per text file.
+
+    Text files are never split into byte blocks: a quoted post may hold newlines, and a block
+    boundary inside it would break or duplicate rows. Parquet files are split only along
+    their row groups.
+    """
+    import dask
+
+    # Keep pandas' own string dtype, as the single-machine reader does, so that the parts
+    # equal its output exactly (Dask would turn text columns into ``string[pyarrow]``).
+    with dask.config.set({"dataframe.convert-string": False}):
+        return _read_as_pandas(paths, fmt, storage_options)
+
+
+def _read_as_pandas(paths: list[str], fmt: str, storage_options: dict[str, Any]) -> dd.DataFrame:
+    import dask.dataframe as dd
+
+    if fmt == "parquet":
+        return dd.read_parquet(paths, storage_options=storage_options or None)
+    if fmt == "jsonl":
+        raw = dd.read_json(
+            paths,
+            lines=True,
+            orient="records",
+            blocksize=None,
+            dtype=False,
+            encoding="utf-8-sig",
+            storage_options=storage_options or None,
+        )
+        return raw.map_partitions(_as_text, meta=_as_text(raw._meta))
+    return dd.read_csv(
+        paths,
+        sep="\t" if fmt == "tsv" else ",",
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8-sig",
+        blocksize=None,
+        storage_options=storage_options or None,
+    )
+
+
+# --- writing partitions -------------------------------------------------------------------------
+
+
+def _encode(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "parquet":
+        import io
+
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+    sep = "\t" if fmt == "tsv" else ","
+    return frame.to_csv(index=False, sep=sep, na_rep="").encode("utf-8")
+
+
+def _write_part(
+    frame: pd.DataFrame, url: str, fmt: str, storage_options: dict[str, Any]
+) -> tuple[int, int]:
+    """Write one tagged partition to a temporary name, then rename it to ``url``.
+
+    Runs on a worker. A worker killed half-way leaves only a hidden temporary file, which
+    the next complete run removes; the final name appears only with every row in it.
+    """
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(url, **storage_options)
+    folder, name = posixpath.split(path)
+    tmp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with fs.open(tmp, "wb") as fh:
+            fh.write(_encode(frame.reset_index(drop=True), fmt))
+        fs.mv(tmp, path)
+    except BaseException:
+        if fs.exists(tmp):
+            fs.rm(tmp)
+        raise
+    return len(frame), int((frame[LABEL_COLUMN] != "").sum())
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def _check_resume(fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume: bool) -> set[str]:
+    """Return the names of complete parts already in ``root``; refuse a mismatched folder."""
+    names = {posixpath.basename(p) for p in fs.ls(root, detail=False)}
+    done = {n for n in names if n.startswith("part-") and n.endswith(f".{fmt}")}
+    others = {n for n in names if n.startswith("part-")} - done
+    if not resume:
+        if done or others or MANIFEST in names:
+            raise DataError(
+                "already holds tagged parts; pass --resume (resume=True) to finish "
+                "that run, or choose an empty folder",
+                path=fs.unstrip_protocol(root),
+            )
+        return set()
+    if MANIFEST in names:
+        with fs.open(posixpath.join(root, MANIFEST), "r") as fh:
+            previous = json.load(fh)
+        keys = ("inputs", "input_format", "partitions", "text_column", "output_format")
+        changed = [k for k in keys if previous.get(k) != manifest[k]]
+        if changed:
+            raise DataError(
+                f"was written by a run with other {', '.join(changed)}; resume only "
+                "the same inputs and options, or choose an empty folder",
+                path=fs.unstrip_protocol(root),
+            )
+    elif done or others:
+        raise DataError(
+            "holds parts but no run manifest; choose an empty folder",
+            path=fs.unstrip_protocol(root),
+        )
+    return done
+
+
+def _remove_temporaries(fs: Any, root: str) -> None:
+    for path in fs.ls(root, detail=False):
+        name = posixpath.basename(path)
+        if name.startswith(".part-") and name.endswith(".tmp"):
+            fs.rm(path)
+
+
+def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=max(1, jobs or os.cpu_count() or 1),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+    )
+    return Client(cluster), cluster
+
+
+def tag_files_dask(
+    input_glob: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    model: Model | str | os.PathLike[str] | None = None,
+    text_column: str | None = None,
+    scheduler: str | None = None,
+    jobs: int | None = None,
+    input_format: str | None = None,
+    output_format: str = "parquet",
+    min_confidence: float | None = None,
+    resume: bool = False,
+    chunk_size: int = 20_000,
+    progress: bool | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Tag every row of many files on a Dask cluster, one output file per input partition.
+
+    Inputs are read as one Dask dataframe (one partition per CSV/TSV/JSONL file, per Parquet
+    file or group of its row groups), tagged with :func:`tag_dask`, and each partition is
+    written as ``part-NNNNN.<format>`` in ``output_dir`` with every input column kept. Each
+    part is written to a temporary name and renamed when complete, so a killed worker loses
+    and duplicates no rows: Dask runs its partitions again elsewhere. With ``resume=True`` a
+    re-run skips the parts already complete. Paths may be local or fsspec URLs
+    (``s3://bucket/posts/*.parquet``) that every worker can reach.
+
+    Parameters
+    ----------
+    input_glob : str or path
+        A file, a folder (its CSV/TSV/JSONL/Parquet files) or a glob.
+    output_dir : str or path
+        Folder for the parts; created when absent.
+    model : Model or path, optional
+        See :func:`postkind.prediction.resolve_model`; loaded here and sent to each worker
+        once.
+    text_column : str, optional
+        Column holding the post; detected when one obvious candidate exists.
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``); by default a local cluster is
+        started and closed again.
+    jobs : int, optional
+        Worker processes of the local cluster; default all cores. Ignored with ``scheduler``.
+    input_format : str, optional
+        Override the format given by the extensions.
+    output_format : {"parquet", "csv", "tsv", "jsonl"}
+        Format of the parts.
+    min_confidence : float, optional
+        Rows below this confidence get the label ``uncertain``.
+    resume : bool
+        Finish an earlier run into the same folder, skipping complete parts.
+    chunk_size : int
+        Rows scored at a time inside a partition.
+    progress : bool, optional
+        Show a progress bar over partitions; by default only when standard error is a terminal.
+    storage_options : dict, optional
+        Passed to fsspec for both inputs and outputs (credentials, endpoints).
+
+    Returns
+    -------
+    dict
+        ``rows`` and ``tagged`` (written in this run), ``partitions``, ``written``,
+        ``skipped``, ``text_column``, ``output``, ``workers``.
+
+    Raises
+    ------
+    DataError
+        No matching files, mixed formats, no text column, or an output folder holding
+        another run.
+    """
+    _import_dask()
+    from fsspec.core import url_to_fs
+
+    if output_format not in OUTPUT_FORMATS:
+        raise DataError(
+            f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    options = dict(storage_options or {})
+    sizes, in_fmt = _list_inputs(input_glob, input_format, options)
+    paths = list(sizes)
+    fs, root = url_to_fs(os.fspath(output_dir), **options)
+    if any(posixpath.dirname(url_to_fs(p, **options)[1]) == root for p in paths):
+        raise DataError(
+            "output folder holds the input files; write to another folder", path=output_dir
+        )
+    fitted = resolve_model(model)
+    ddf = _read(paths, in_fmt, options)
+    column = text_column or find_text_column([str(c) for c in ddf.columns], path=paths[0])
+    tagged = tag_dask(
+        ddf, model=fitted, text_column=column, min_confidence=min_confidence, chunk_size=chunk_size
+    )
+    manifest = {
+        "inputs": [{"path": p, "size": n} for p, n in sizes.items()],
+        "input_format": in_fmt,
+        "partitions": int(tagged.npartitions),
+        "text_column": column,
+        "output_format": output_format,
+    }
+    fs.makedirs(root, exist_ok=True)
+    done = _check_resume(fs, root, manifest, output_format, resume)
+    with fs.open(posixpath.join(root, MANIFEST), "w") as fh:
+        json.dump(manifest, fh, indent=2)
+    pending = [i for i in range(tagged.npartitions) if part_name(i, output_format) not in done]
+    rows = tagged_rows = 0
+    if pending:
+        sources = paths if len(paths) == tagged.npartitions else []
+        rows, tagged_rows, workers = _run(
+            tagged, pending, fs, root, output_format, options, scheduler, jobs, progress, sources
+        )
+    else:
+        workers = 0
+    _remove_temporaries(fs, root)
+    return {
+        "rows": rows,
+        "tagged": tagged_rows,
+        "partitions": int(tagged.npartitions),
+        "written": len(pending),
+        "skipped": len(done),
+        "text_column": column,
+        "output": fs.unstrip_protocol(root),
+        "workers": workers,
+    }
+
+
+def _run(
+    tagged: dd.DataFrame,
+    pending: Sequence[int],
+    fs: Any,
+    root: str,
+    fmt: str,
+    options: dict[str, Any],
+    scheduler: str | None,
+    jobs: int | None,
+    progress: bool | None,
+    sources: Sequence[str],
+) -> tuple[int, int, int]:
+    """Write the ``pending`` partitions on the cluster; return rows, tagged rows, workers.
+
+    ``sources`` names the input file of each partition when they are one to one (else it is
+    empty), for error messages.
+    """
+    import dask
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+    from tqdm import tqdm
+
+    parts = tagged.to_delayed(optimize_graph=True)
+    writes = [
+        dask.delayed(_write_part, pure=False)(
+            parts[i], fs.unstrip_protocol(posixpath.join(root, part_name(i, fmt))), fmt, options
+        )
+        for i in pending
+    ]
+    client, cluster = _client(scheduler, jobs)
+    show = sys.stderr.isatty() if progress is None else progress
+    rows = tagged_rows = 0
+    try:
+        workers = len(client.nthreads())
+        futures = client.compute(writes)
+        index = {future.key: i for future, i in zip(futures, pending, strict=True)}
+        with tqdm(total=len(writes), unit=" parts", disable=not show, file=sys.stderr) as bar:
+            for future in as_completed(futures):
+                i = index[future.key]
+                where = sources[i] if sources else f"input partition {i}"
+                try:
+                    n, t = future.result()
+                except DataError:
+                    raise
+                except ValueError as exc:  # pandas/pyarrow parse errors
+                    raise DataError(
+                        f"cannot be read ({type(exc).__name__}: {exc}); fix it and re-run with "
+                        "--resume (complete parts are kept)",
+                        path=where,
+                    ) from exc
+                except KilledWorker as exc:
+                    raise PostkindError(
+                        f"{where}: its partition killed every worker that ran it (out of "
+                        "memory?); split the file or give workers more memory, then re-run "
+                        "with --resume"
+                    ) from exc
+                rows += n
+                tagged_rows += t
+                bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return rows, tagged_rows, workers
