@@ -69,8 +69,8 @@ def test_tag_stdin_to_stdout(model_path, monkeypatch, capfdbinary):
 def test_train_evaluate_and_explain_through_the_cli(tmp_path, capsys):
     data = labelled_csv(tmp_path / "posts.csv")
     model = tmp_path / "m.joblib"
-    # the full search grid on a tiny corpus: slow parts are bounded by the corpus size
-    assert main(["train", "--data", str(data), "--model", str(model), "--seed", "3"]) == 0
+    assert main(["train", "--data", str(data), "--model", str(model), "--seed", "3",
+                 "--quick"]) == 0
     out = capsys.readouterr().out
     assert "held out" in out and "URL -> broadcast" in out and model.exists()
 

@@ -4,6 +4,7 @@ serves the whole module."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import signal
@@ -174,11 +175,14 @@ def test_resume_skips_complete_parts(cluster, tiny_model: Model, tmp_path: Path)
     assert (again["written"], again["skipped"]) == (0, 3)
 
 
-def test_resume_refuses_other_inputs(cluster, tiny_model: Model, tmp_path: Path) -> None:
+def test_resume_refuses_other_model_or_inputs(cluster, tiny_model: Model, tmp_path: Path) -> None:
     _write_inputs(tmp_path / "in", files=2, rows=10)
     tag_files_dask(
         tmp_path / "in", tmp_path / "out", model=tiny_model, scheduler=cluster.scheduler_address
     )
+    stricter = dataclasses.replace(tiny_model, threshold=0.9)
+    with pytest.raises(DataError, match="other model"):
+        tag_files_dask(tmp_path / "in", tmp_path / "out", model=stricter, resume=True)
     (tmp_path / "in" / "posts_00.csv").rename(tmp_path / "in" / "renamed.csv")
     with pytest.raises(DataError, match="other inputs"):
         tag_files_dask(

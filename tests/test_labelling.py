@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import FAST, LABELS, TEXTS
 
+from conftest import FAST, LABELS, TEXTS
 from postkind.cli import main
 from postkind.labelling import label_file
 from postkind.sampling import sample
@@ -30,8 +30,15 @@ def labels(path: Path) -> list[str]:
 
 def spawn(path: Path) -> "pexpect.spawn":
     env = {**os.environ, "COLUMNS": "100", "LINES": "30", "PYTHONIOENCODING": "utf-8"}
-    return pexpect.spawn(sys.executable, ["-m", "postkind", "label", str(path)], cwd=path.parent,
-                         env=env, encoding="utf-8", timeout=60, dimensions=(30, 100))
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "postkind", "label", str(path)],
+        cwd=path.parent,
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(30, 100),
+    )
 
 
 def test_a_person_labels_undoes_quits_and_resumes_in_a_terminal(to_label):
@@ -59,7 +66,7 @@ def test_a_person_labels_undoes_quits_and_resumes_in_a_terminal(to_label):
     term.send("?")
     term.expect_exact("clear the last answer")
     term.send("q")
-    term.expect_exact("2 to go: run `postkind label")
+    term.expect_exact("3 to go: run `postkind label")
     term.expect(pexpect.EOF)
     term.close()
     assert term.exitstatus == 0
@@ -78,8 +85,13 @@ def test_a_person_labels_undoes_quits_and_resumes_in_a_terminal(to_label):
     term.expect(pexpect.EOF)
     term.close()
     assert term.exitstatus == 0
-    assert labels(to_label) == ["conversational", "broadcast", "broadcast", "conversational",
-                                "broadcast"]
+    assert labels(to_label) == [
+        "conversational",
+        "broadcast",
+        "broadcast",
+        "conversational",
+        "broadcast",
+    ]
 
 
 def test_ctrl_c_keeps_the_answers_and_restores_the_terminal(to_label):
@@ -103,22 +115,28 @@ def test_line_input_when_stdin_is_not_a_terminal(to_label, monkeypatch, capsys):
 
 
 def test_keys_from_a_script_and_edge_cases(tmp_path):
-    path = write(tmp_path / "l.csv", "id,text\n1,lol same\n2,\"two\nlines\"\n")  # no label column
+    path = write(tmp_path / "l.csv", 'id,text\n1,lol same\n2,"two\nlines"\n')  # no label column
     out = io.StringIO()
     result = label_file(path, keys="uc", out=out)
     assert "nothing to undo" in out.getvalue()
     assert result["quit"] is True and result["remaining"] == 1
     result = label_file(path, keys="b", out=io.StringIO())
-    assert result == {"path": str(path), "total": 2, "remaining": 0, "broadcast": 1,
-                      "conversational": 1, "skip": 0, "quit": False}
+    assert result == {
+        "path": str(path),
+        "total": 2,
+        "remaining": 0,
+        "broadcast": 1,
+        "conversational": 1,
+        "skip": 0,
+        "quit": False,
+    }
     assert pd.read_csv(path)["text"].tolist() == ["lol same", "two\nlines"]
     assert label_file(path, keys="", out=io.StringIO())["remaining"] == 0  # nothing left
     assert not list(tmp_path.glob(".*.part"))  # no temporary file left behind
     assert main(["label", str(write(tmp_path / "x.jsonl", '{"text": "hi"}\n'))]) == 2
 
 
-def test_train_weighs_user_labels_and_ignores_skipped_rows(to_label, tmp_path, monkeypatch,
-                                                           capsys):
+def test_train_weighs_user_labels_and_ignores_skipped_rows(to_label, tmp_path, monkeypatch, capsys):
     import postkind.training
 
     base = tmp_path / "posts.csv"
@@ -134,8 +152,8 @@ def test_train_weighs_user_labels_and_ignores_skipped_rows(to_label, tmp_path, m
     monkeypatch.setattr(postkind.training, "TrainConfig", lambda seed=0: FAST)
     monkeypatch.setattr(postkind.training, "train", spy)
     model = tmp_path / "m.joblib"
-    assert main(["train", "--data", str(base), "--data", str(to_label), "--model", str(model),
-                 "--extra-weight", "4"]) == 0
+    args = ["--data", str(base), "--data", str(to_label), "--model", str(model)]
+    assert main(["train", *args, "--extra-weight", "4"]) == 0
     out = capsys.readouterr().out
     assert "2 user-labelled posts from" in out and "get weight 4;" in out
     assert "ignored 3 rows with an empty or 'skip' label" in out

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEXTS
 
+from conftest import TEXTS
 from postkind.cli import main
 from postkind.errors import DataError
 from postkind.sampling import sample
@@ -22,7 +22,12 @@ def test_columns_and_rows_point_back_to_the_input(tiny_model):
     frame = posts()
     picked = sample(frame, 8, model=tiny_model)
     assert list(picked.columns) == [
-        "id", "text", "postkind_guess", "postkind_confidence", "label", "source_row",
+        "id",
+        "text",
+        "postkind_guess",
+        "postkind_confidence",
+        "label",
+        "source_row",
     ]
     assert len(picked) == 8 and (picked["label"] == "").all()
     assert set(picked["postkind_guess"]) <= {"broadcast", "conversational"}
@@ -84,7 +89,22 @@ def test_cli_sample_writes_a_csv_to_label(model_path, tmp_path, capsys):
     assert "postkind label" in capsys.readouterr().err
     written = pd.read_csv(out, keep_default_na=False)
     assert len(written) == 5 and (written["label"] == "").all()
-    assert main(["sample", str(src), "-o", str(tmp_path / "x.parquet"),
-                 "--model", str(model_path)]) == 2
+    assert (
+        main(["sample", str(src), "-o", str(tmp_path / "x.parquet"), "--model", str(model_path)])
+        == 2
+    )
     assert "*.csv" in capsys.readouterr().err
     assert main(["sample", "--help"]) == 0 and main(["label", "--help"]) == 0
+
+
+def test_cli_sample_never_overwrites_labels(model_path, tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    posts().to_csv(src, index=False)
+    out = write(tmp_path / "to_label.csv", "text,label\nlol same,conversational\nhi,\n")
+    args = ["sample", str(src), "-n", "3", "-o", str(out), "--model", str(model_path)]
+    assert main(args) == 2
+    assert "holds labels" in capsys.readouterr().err
+    assert out.read_text() == "text,label\nlol same,conversational\nhi,\n"
+    write(out, "text,label\nlol same,\n")  # no labels yet: a new sample may replace it
+    assert main(args) == 0 and len(pd.read_csv(out)) == 3
+    assert not list(tmp_path.glob(".*.part"))

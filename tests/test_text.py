@@ -24,8 +24,9 @@ def test_tokenizer_keeps_markers_emoji_and_emoticons():
     assert tokenize("@user #nyc ?! :-) 🎉 don't") == ["@user", "#nyc", "?!", ":-)", "🎉", "don't"]
 
 
-def test_quote_share_marks_are_tokens():
-    assert analyse('"@afp: storm hits" wow')[:3] == ['"', "@user", ":"]
+def test_quote_marks_are_tokens_but_other_punctuation_is_dropped():
+    assert analyse('"@afp: storm hits." wow, ok...')== ['"', "@user", "storm", "hits", '"', "wow",
+                                                      "ok"]
 
 
 @given(st.text())

@@ -49,7 +49,7 @@ def _training_posts(args: argparse.Namespace, paths: list[Path]) -> tuple[Any, l
 def _train(args: argparse.Namespace) -> int:
     from postkind.evaluation import format_report
     from postkind.model import save_model
-    from postkind.training import TrainConfig, train
+    from postkind.training import QUICK, TrainConfig, train
 
     paths = args.data or [DEFAULT_DATA]
     posts, weights = _training_posts(args, paths)
@@ -58,8 +58,8 @@ def _train(args: argparse.Namespace) -> int:
                                       for p in paths]}
     if len(paths) > 1:
         info["extra_weight"] = args.extra_weight
-    model = train(posts["text"], posts["label"], weights=weights,
-                  config=TrainConfig(seed=args.seed), data_info=info)
+    config = QUICK.with_seed(args.seed) if args.quick else TrainConfig(seed=args.seed)
+    model = train(posts["text"], posts["label"], weights=weights, config=config, data_info=info)
     save_model(model, args.model)
     meta = model.metadata
     print(f"trained on {meta['rows']['train']} posts, held out {meta['rows']['heldout']}; "
@@ -127,16 +127,12 @@ def _tag(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from postkind.prediction import _check_output
-    from postkind.sampling import sample
+    from postkind.sampling import check_sample_output, sample, write_sample
 
-    if not str(args.output).lower().endswith(".csv"):
-        raise DataError("the sample is labelled with `postkind label`, which edits CSV; "
-                        "name the output *.csv", path=args.output)
-    _check_output(args.input, args.output)
+    check_sample_output(args.input, args.output)  # before the slow part
     picked = sample(args.input, args.n, model=args.model, text_column=args.text_column,
-                    seed=args.seed, fmt=args.format)
-    picked.to_csv(args.output, index=False)
+                    seed=args.seed, fmt=args.format, pool_size=args.pool)
+    write_sample(picked, args.output)
     print(f"wrote {len(picked)} posts to label to {args.output}; next: postkind label "
           f"{args.output}", file=sys.stderr)
     return 0
@@ -196,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="where to save the model")
     column_opts(p)
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    p.add_argument("--quick", action="store_true",
+                   help="search only logistic regression on word n-grams (fast; for trials)")
     p.add_argument("--extra-weight", type=float, default=3.0, metavar="W",
                    help="weight of the posts in every --data file after the first: a user's "
                         "own labels, e.g. from `postkind label`; rows there with an empty or "
@@ -257,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", help="column with the post (detected when obvious)")
     model_opt(p)
     p.add_argument("--format", choices=FORMATS, help="format of the input")
+    p.add_argument("--pool", type=int, metavar="N",
+                   help="choose among the N least certain posts (default: 5 * n, at least 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the clustering")
     p.set_defaults(handler=_sample)
 

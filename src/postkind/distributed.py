@@ -145,7 +145,8 @@ def tag_dask(
         )
     # Meta from the real function on Dask's fake rows, so dtypes match what partitions return.
     meta = _tag_partition(ddf._meta_nonempty, fitted, column, min_confidence, chunk_size).iloc[:0]
-    model_node = dask.delayed(fitted, pure=True)
+    # One named node (naming it spares hashing the whole model to make a key).
+    model_node = dask.delayed(fitted, name=f"postkind-model-{uuid.uuid4().hex}")
     return ddf.map_partitions(
         _tag_partition, model_node, column, min_confidence, chunk_size, meta=meta
     )
@@ -309,7 +310,7 @@ def _check_resume(fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume
     if MANIFEST in names:
         with fs.open(posixpath.join(root, MANIFEST), "r") as fh:
             previous = json.load(fh)
-        keys = ("inputs", "input_format", "partitions", "text_column", "output_format")
+        keys = list(manifest)
         changed = [k for k in keys if previous.get(k) != manifest[k]]
         if changed:
             raise DataError(
@@ -323,6 +324,16 @@ def _check_resume(fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume
             path=fs.unstrip_protocol(root),
         )
     return done
+
+
+def _model_id(model: Model) -> str:
+    """Identify a model for the manifest: its creation time and threshold, else its hash."""
+    created = model.metadata.get("created")
+    if created:
+        return f"created {created}, threshold {model.threshold}"
+    import joblib
+
+    return str(joblib.hash(model))
 
 
 def _remove_temporaries(fs: Any, root: str) -> None:
@@ -442,6 +453,8 @@ def tag_files_dask(
         "partitions": int(tagged.npartitions),
         "text_column": column,
         "output_format": output_format,
+        "min_confidence": min_confidence,
+        "model": _model_id(fitted),
     }
     fs.makedirs(root, exist_ok=True)
     done = _check_resume(fs, root, manifest, output_format, resume)

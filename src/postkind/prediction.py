@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -181,9 +182,97 @@ def _init_worker(model: Model | str) -> None:
     _worker_model = resolve_model(model)
 
 
-def _tag_chunk(frame: pd.DataFrame, text_column: str, min_confidence: float | None) -> pd.DataFrame:
+def _tag_chunk(
+    frame: pd.DataFrame, text_column: str, min_confidence: float | None, fmt: str, header: bool
+) -> tuple[bytes | pd.DataFrame, int, int]:
     assert _worker_model is not None
-    return tag_frame(frame, text_column, model=_worker_model, min_confidence=min_confidence)
+    return _tag_encoded(frame, text_column, min_confidence, _worker_model, fmt, header)
+
+
+def _tag_encoded(
+    frame: pd.DataFrame,
+    text_column: str,
+    min_confidence: float | None,
+    model: Model,
+    fmt: str,
+    header: bool,
+) -> tuple[bytes | pd.DataFrame, int, int]:
+    """Tag one chunk and encode it for the output: the payload, its rows and tagged rows."""
+    out = tag_frame(frame, text_column, model=model, min_confidence=min_confidence)
+    return _encode(out, fmt, header), len(out), int((out[LABEL_COLUMN] != "").sum())
+
+
+def _encode(frame: pd.DataFrame, fmt: str, header: bool) -> bytes | pd.DataFrame:
+    """The bytes that ``frame`` adds to a CSV, TSV or JSON Lines output (a Parquet output
+    takes the frame itself)."""
+    if fmt == "parquet":
+        return frame
+    if fmt == "jsonl":
+        if not len(frame):
+            return b""
+        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+    sep = "\t" if fmt == "tsv" else ","
+    fast = _csv_bytes(frame, sep, header)
+    if fast is not None:
+        return fast
+    return frame.to_csv(index=False, header=header, sep=sep, na_rep="").encode("utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def _quoting_chars(sep: str) -> tuple[str, ...]:
+    """The characters that make ``to_csv`` quote a field (Python's csv module decides, and
+    its rules have changed between versions), found by asking it."""
+    candidates = [sep, '"', "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
+                  "\u2028", "\u2029", " ", "'", ",", "\t", ";"]
+    return tuple(c for c in dict.fromkeys(candidates)
+                 if pd.DataFrame({"a": [f"x{c}y"], "b": ["z"]})
+                 .to_csv(index=False, header=False, sep=sep).startswith('"'))
+
+
+def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
+    """``frame.to_csv(index=False, header=header, sep=sep, na_rep="")``, byte for byte, built
+    with pyarrow's vectorised kernels (about 10 times faster); ``None`` for a frame with
+    anything but text columns without missing values and float columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(frame) == 0 or len(frame.columns) < 2:
+        return None
+    fields = []
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == np.float64:
+            values = column.to_numpy()
+            finite = np.abs(values[np.isfinite(values)])
+            if np.isinf(values).any() or ((finite < 1e-4) | (finite >= 1e15)).any():
+                return None  # exponents: pandas and pyarrow write them differently
+            text = pc.cast(pa.array(values), pa.string())
+            fix = np.isnan(values) | (values == np.floor(values))
+            if fix.any():  # pyarrow writes 1.0 as "1" and NaN as "nan"
+                patched = text.to_numpy(zero_copy_only=False).astype(object)
+                patched[fix] = values[fix].astype(str)
+                patched[np.isnan(values)] = ""
+                text = pa.array(patched, type=pa.string())
+        elif pd.api.types.is_string_dtype(column) and not column.isna().any():
+            text = pa.array(column.array if isinstance(column.dtype, pd.StringDtype)
+                            else column.to_numpy(dtype=object), type=pa.large_string())
+        else:
+            return None
+        special = None
+        for char in _quoting_chars(sep):
+            found = pc.match_substring(text, char)
+            special = found if special is None else pc.or_(special, found)
+        if pc.any(special).as_py():
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'),
+                                                 '"', "")
+            text = pc.if_else(special, quoted, text)
+        fields.append(pc.cast(text, pa.large_string()))
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, sep), "", "\n")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    body = lines.buffers()[2].to_pybytes()[offsets[lines.offset]:offsets[lines.offset + len(lines)]]
+    if not header:
+        return body
+    return frame.iloc[:0].to_csv(index=False, sep=sep).encode("utf-8") + body
 
 
 class _Writer:
@@ -193,6 +282,7 @@ class _Writer:
         self.fmt = fmt
         self.to_stdout = str(output) == "-"
         self.rows = 0
+        self.started = False
         self._parquet: Any = None
         if self.to_stdout:
             self.path = None
@@ -206,23 +296,22 @@ class _Writer:
             self.fh = os.fdopen(fd, "wb")
 
     def write(self, frame: pd.DataFrame) -> None:
-        if self.fmt == "parquet":
+        self.write_encoded(_encode(frame, self.fmt, header=not self.started), len(frame))
+
+    def write_encoded(self, payload: bytes | pd.DataFrame, rows: int) -> None:
+        """Append what :func:`_encode` made of a chunk of ``rows`` rows."""
+        if isinstance(payload, pd.DataFrame):
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = pa.Table.from_pandas(payload, preserve_index=False)
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.fh, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
-        elif self.fmt == "jsonl":
-            if len(frame):
-                self.fh.write(frame.to_json(orient="records", lines=True, force_ascii=False)
-                              .encode("utf-8"))
         else:
-            text = frame.to_csv(index=False, header=self.rows == 0,
-                                sep="\t" if self.fmt == "tsv" else ",", na_rep="")
-            self.fh.write(text.encode("utf-8"))
-        self.rows += len(frame)
+            self.fh.write(payload)
+        self.started = True
+        self.rows += rows
 
     def commit(self) -> None:
         if self._parquet is not None:
@@ -343,11 +432,13 @@ def tag_file(
 
     bar = tqdm(unit=" posts", disable=not show, file=sys.stderr, smoothing=0.1)
     try:
-        for out in _map_ordered(all_chunks(), column, min_confidence, fitted, model, jobs):
-            writer.write(out)
-            tagged += int((out[LABEL_COLUMN] != "").sum())
-            bar.update(len(out))
-        if writer.rows == 0:
+        for payload, rows, chunk_tagged in _map_ordered(
+            all_chunks(), column, min_confidence, fitted, model, jobs, out_fmt
+        ):
+            writer.write_encoded(payload, rows)
+            tagged += chunk_tagged
+            bar.update(rows)
+        if not writer.started:
             writer.write(tag_frame(first, column, model=fitted))  # header only: keep header
         writer.commit()
     except BaseException:
@@ -366,19 +457,21 @@ def _map_ordered(
     fitted: Model,
     model: Model | str | os.PathLike[str] | None,
     jobs: int,
-) -> Iterator[pd.DataFrame]:
-    """Tag frames on ``jobs`` processes, yielding results in input order, with a bounded
-    number of chunks in flight so memory stays flat."""
+    fmt: str,
+) -> Iterator[tuple[bytes | pd.DataFrame, int, int]]:
+    """Tag and encode frames on ``jobs`` processes, yielding them in input order, with a
+    bounded number of chunks in flight so memory stays flat."""
     if jobs == 1:
-        for frame in frames:
-            yield tag_frame(frame, column, model=fitted, min_confidence=min_confidence)
+        for index, frame in enumerate(frames):
+            yield _tag_encoded(frame, column, min_confidence, fitted, fmt, index == 0)
         return
     # Each worker loads the model once: from its file, or unpickled once from initargs.
     source: Model | str = model if isinstance(model, Model) else str(_model_path(model))
-    pending: deque[Future[pd.DataFrame]] = deque()
+    pending: deque[Future[tuple[bytes | pd.DataFrame, int, int]]] = deque()
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(source,)) as pool:
-        for frame in frames:
-            pending.append(pool.submit(_tag_chunk, frame, column, min_confidence))
+        for index, frame in enumerate(frames):
+            pending.append(pool.submit(_tag_chunk, frame, column, min_confidence, fmt,
+                                       index == 0))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

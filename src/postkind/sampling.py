@@ -8,17 +8,19 @@ to_label.csv`` retrains with those labels weighted in.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from postkind.data import find_text_column, iter_table
+from postkind.data import find_text_column, iter_table, read_table
 from postkind.errors import DataError
 from postkind.labels import CONVERSATIONAL
 from postkind.model import Model
-from postkind.prediction import resolve_model
+from postkind.prediction import _check_output, resolve_model
 
 __all__ = [
     "GUESS_COLUMN",
@@ -26,6 +28,8 @@ __all__ = [
     "ID_COLUMNS",
     "sample",
     "find_id_column",
+    "check_sample_output",
+    "write_sample",
 ]
 
 #: The model's label for each sampled post.
@@ -238,3 +242,45 @@ def sample(
     out["label"] = ""
     out["source_row"] = picked["source_row"].to_numpy().astype(int)
     return out
+
+
+def check_sample_output(input_path: str | os.PathLike[str], output: str | os.PathLike[str]) -> None:
+    """Raise :class:`DataError` unless ``output`` can take a sample of ``input_path``: a
+    ``.csv`` name (``postkind label`` edits CSV) in a writable folder, not the input, and not
+    an existing file that already holds labels (a person's work is never overwritten).
+
+    Examples
+    --------
+    >>> check_sample_output("posts.jsonl", "to_label.parquet")
+    Traceback (most recent call last):
+    ...
+    postkind.errors.DataError: to_label.parquet: postkind label edits CSV; name the sample *.csv
+    """
+    if not str(output).lower().endswith(".csv"):
+        raise DataError("postkind label edits CSV; name the sample *.csv", path=output)
+    _check_output(input_path, output)
+    if Path(output).is_file() and Path(output).stat().st_size > 0:
+        labels = read_table(output).get("label")
+        if labels is not None and (labels.astype(str).str.strip() != "").any():
+            raise DataError(
+                "exists and holds labels; choose another name, or move it away "
+                "first if you mean to start again",
+                path=output,
+            )
+
+
+def write_sample(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a sample as CSV atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(fh, index=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would create it
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -41,10 +41,12 @@ from scipy.special import expit, logsumexp
 
 from postkind import text as _text
 
-__all__ = ["Scorer", "UnsupportedModel", "compile_scorer", "normalise_many"]
+__all__ = ["Scorer", "UnsupportedModel", "cached_scorer", "compile_scorer", "normalise_many"]
 
-# Character-class bits of the flags table.
-_W, _S, _D, _U = 1, 2, 4, 8
+# Character-class bits of the flags table: \w, \s, \d, [a-z0-9-] ignoring case, and the
+# tokeniser's "any other single symbol" class.
+_W, _S, _D, _U, _Y = 1, 2, 4, 8, 16
+_SYMBOL_CLASS = r"[^\w\s!-/:-@\[-`{-~…‘’–—]"
 _SYMBOL_BITS = 21
 _MAX_N = 6  # symbols per packed key: 3 in each of two int64 words
 _FALLBACK_CHARS = (0x130, 0x3A3)  # their str.lower() is not one context-free character
@@ -60,6 +62,19 @@ _PATTERNS = {
     "_NUMBER_RE": (r"(?<![\w#])\d+(?:[.,:]\d+)*(?:st|nd|rd|th|k|m|s)?\b", re.IGNORECASE),
     "_REPEAT_RE": (r"(.)\1{2,}", 0),
     "_SPACE_RE": (r"\s+", 0),
+    "_TOKEN_RE": (
+        "|".join([
+            r"(?:[<>]?[:;=8][\-o*']?[)\](\[dDpP/\\:}{@|]|<3+|\^_\^|[xX]D\b)",
+            r"xurlx|xleadmentionx|xonlymentionsx",
+            r"@user",
+            r"\#\w+",
+            r"\w+(?:['’]\w+)*",
+            r"[?!]+",
+            r"[\"“”«»]",
+            _SYMBOL_CLASS,
+        ]),
+        0,
+    ),
 }
 _TLDS = "com org net ly co io gov edu me uk de fr es it nl social app news info tv be gl gd".split()
 _TLD_CPS = np.array([ord(c) for t in _TLDS for c in t], dtype=np.int32)
@@ -101,7 +116,8 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     everything = codes.tobytes().decode("utf-32-le", "surrogatepass")
     flags = np.zeros(0x110000, dtype=np.uint8)
     for bit, pattern in ((_W, re.compile(r"\w")), (_S, re.compile(r"\s")),
-                         (_D, re.compile(r"\d")), (_U, re.compile(r"[a-z0-9-]", re.I))):
+                         (_D, re.compile(r"\d")), (_U, re.compile(r"[a-z0-9-]", re.I)),
+                         (_Y, re.compile(_SYMBOL_CLASS))):
         marked = _cps(pattern.sub("\x00", everything))
         hit = (marked == 0) & (codes != 0)
         hit[0] = pattern.match("\x00") is not None
@@ -442,10 +458,11 @@ def _pack(syms: Any, offs: Any) -> Any:
 
 
 @njit(cache=True)
-def _build_table(keys: Any, size: int) -> Any:
+def _build_table(keys: Any, first: int, last: int, size: int) -> Any:
+    """Slots for the rows ``first..last-1`` of ``keys`` (rows with key 0 excluded)."""
     slots = np.zeros(size, dtype=np.int32)
     mask = np.int64(size - 1)
-    for t in range(len(keys)):
+    for t in range(first, last):
         if keys[t, 0] == 0:  # unigram rows are found through the token table
             continue
         h = _slot(keys[t, 0], keys[t, 1], mask)
@@ -456,16 +473,26 @@ def _build_table(keys: Any, size: int) -> Any:
 
 
 @njit(cache=True, inline="always")
-def _lookup(slots: Any, keys: Any, lo: Any, hi: Any) -> Any:
-    mask = np.int64(len(slots) - 1)
-    h = _slot(lo, hi, mask)
+def _find(hot: Any, cold: Any, keys: Any, lo: Any, hi: Any) -> Any:
+    """Row of the key ``(lo, hi)``, or -1: first among the most frequent rows (``hot``, a
+    table small enough to stay in the caches), then among the others (``cold``)."""
+    h = _mix(lo ^ _mix(hi))
+    mask = np.int64(len(hot) - 1)
+    k = h & mask
     while True:
-        e = slots[h] - 1
-        if e < 0:
-            return -1
-        if keys[e, 0] == lo and keys[e, 1] == hi:
-            return e
-        h = (h + 1) & mask
+        f = hot[k] - 1
+        if f < 0:
+            break
+        if keys[f, 0] == lo and keys[f, 1] == hi:
+            return f
+        k = (k + 1) & mask
+    mask = np.int64(len(cold) - 1)
+    k = h & mask
+    while True:
+        f = cold[k] - 1
+        if f < 0 or (keys[f, 0] == lo and keys[f, 1] == hi):
+            return f
+        k = (k + 1) & mask
 
 
 @njit(cache=True, inline="always")
@@ -572,7 +599,7 @@ def _token_end(a: Any, i: int, n: int, flags: Any) -> int:
         while k < n and (a[k] == 63 or a[k] == 33):
             k += 1
         return k
-    if _in(c, _QUOTES) or not _is(flags, c, _S):
+    if _in(c, _QUOTES) or _is(flags, c, _Y):
         return i + 1
     return -1
 
@@ -597,36 +624,25 @@ def _token_spans(a: Any, flags: Any) -> Any:
 
 
 # --- scoring kernel ------------------------------------------------------------------------
-# Each block (word or character n-grams) keeps one row per feature in ``records`` (int64):
-# the two key words, a term-frequency counter (zero between posts), then, as float64 bits,
-# the IDF and one weight per head. A hit reads one row, so one cache line, for everything.
-_LO, _HI, _TF, _IDF, _WEIGHTS = 0, 1, 2, 3, 4
+# Each block (word or character n-grams) keeps per feature its packed key (``keys``), a term
+# count that is zero between posts (``tf``) and its IDF then one weight per head (``params``).
+# Rows are ordered most frequent first, so that the rows touched most stay in the caches.
 
 
 @njit(cache=True, inline="always")
-def _count(e: Any, records: Any, touched: Any, m: int) -> int:
-    if records[e, _TF] == 0:
-        touched[m] = e
-        m += 1
-    records[e, _TF] += 1
-    return m
-
-
-@njit(cache=True, inline="always")
-def _add_block(records: Any, touched: Any, m: int, sub: bool, log1p: Any, values: Any,
-               decision: Any, p: int) -> None:
+def _add_block(tf: Any, params: Any, touched: Any, m: int, sub: bool, log1p: Any,
+               values: Any, decision: Any, p: int) -> None:
     """Sublinear TF x IDF, L2 normalisation and the dot product(s) of one block of a post."""
-    weights = records.view(np.float64)
     norm = 0.0
     for t in range(m):
         e = touched[t]
-        tf = records[e, _TF]
-        records[e, _TF] = 0
+        count = tf[e]
+        tf[e] = 0
         if sub:
-            x = log1p[tf] if tf < len(log1p) else np.log(np.float64(tf)) + 1.0
+            x = log1p[count] if count < len(log1p) else np.log(np.float64(count)) + 1.0
         else:
-            x = np.float64(tf)
-        x *= weights[e, _IDF]
+            x = np.float64(count)
+        x *= params[e, 0]
         values[t] = x
         norm += x * x
     if norm > 0.0:
@@ -635,15 +651,17 @@ def _add_block(records: Any, touched: Any, m: int, sub: bool, log1p: Any, values
             x = values[t] / norm
             e = touched[t]
             for h in range(decision.shape[1]):
-                decision[p, h] += x * weights[e, _WEIGHTS + h]
+                decision[p, h] += x * params[e, 1 + h]
 
 
 @njit(cache=True)
 def _score_kernel(
     cps: Any, offs: Any, flags: Any, intercept: Any,
     word_on: bool, wmin: int, wmax: int, w_sub: bool, tok_slots: Any, tok_hashes: Any,
-    tok_cps: Any, tok_offs: Any, unigram: Any, w_slots: Any, w_records: Any,
-    char_on: bool, cmin: int, cmax: int, c_sub: bool, c_slots: Any, c_records: Any,
+    tok_cps: Any, tok_offs: Any, unigram: Any, w_hot: Any, w_cold: Any, w_keys: Any, w_tf: Any,
+    w_params: Any,
+    char_on: bool, cmin: int, cmax: int, c_sub: bool, c_hot: Any, c_cold: Any, c_keys: Any,
+    c_tf: Any, c_params: Any,
 ) -> Any:
     """Decision value(s) of every normalised post ``cps[offs[i]:offs[i+1]]``."""
     npost = len(offs) - 1
@@ -676,26 +694,30 @@ def _score_kernel(
                 i = j
             for size in range(wmin, wmax + 1):
                 for t in range(nt - size + 1):
+                    f = -1
                     if size == 1:
-                        if ids[t] >= 0 and unigram[ids[t]] >= 0:
-                            m = _count(unigram[ids[t]], w_records, touched, m)
-                        continue
-                    lo = np.int64(0)
-                    hi = np.int64(0)
-                    for x in range(size):
-                        if ids[t + x] < 0:
-                            lo = -1
-                            break
-                        v = (ids[t + x] + 1) << np.int64(21 * (x % 3))
-                        if x < 3:
-                            lo |= v
-                        else:
-                            hi |= v
-                    if lo >= 0:
-                        f = _lookup(w_slots, w_records, lo, hi)
-                        if f >= 0:
-                            m = _count(f, w_records, touched, m)
-            _add_block(w_records, touched, m, w_sub, log1p, values, decision, p)
+                        if ids[t] >= 0:
+                            f = unigram[ids[t]]
+                    else:
+                        lo = np.int64(0)
+                        hi = np.int64(0)
+                        for x in range(size):
+                            if ids[t + x] < 0:
+                                lo = -1
+                                break
+                            v = (ids[t + x] + 1) << np.int64(21 * (x % 3))
+                            if x < 3:
+                                lo |= v
+                            else:
+                                hi |= v
+                        if lo >= 0:
+                            f = _find(w_hot, w_cold, w_keys, lo, hi)
+                    if f >= 0:
+                        if w_tf[f] == 0:
+                            touched[m] = f
+                            m += 1
+                        w_tf[f] += 1
+            _add_block(w_tf, w_params, touched, m, w_sub, log1p, values, decision, p)
         if char_on:
             m = 0
             i = 0
@@ -723,11 +745,14 @@ def _score_kernel(
                             hi |= v
                         if x + 1 < cmin and x + 1 < size_w:
                             continue
-                        f = _lookup(c_slots, c_records, lo, hi)
+                        f = _find(c_hot, c_cold, c_keys, lo, hi)
                         if f >= 0:
-                            m = _count(f, c_records, touched, m)
+                            if c_tf[f] == 0:
+                                touched[m] = f
+                                m += 1
+                            c_tf[f] += 1
                 i = j
-            _add_block(c_records, touched, m, c_sub, log1p, values, decision, p)
+            _add_block(c_tf, c_params, touched, m, c_sub, log1p, values, decision, p)
     return decision
 
 
@@ -808,7 +833,8 @@ def _terms(vocabulary: dict[str, int]) -> list[str]:
 
 
 def _table_size(count: int) -> int:
-    return 1 << max(1, int(2 * count).bit_length())
+    """A power of two giving a load factor between 1/3 and 2/3."""
+    return 1 << max(1, (count + count // 2).bit_length())
 
 
 def _flat(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -828,12 +854,16 @@ class _Words:
     tok_cps: np.ndarray
     tok_offs: np.ndarray
     unigram: np.ndarray
-    slots: np.ndarray
-    records: np.ndarray
+    hot: np.ndarray
+    cold: np.ndarray
+    keys: np.ndarray
+    tf: np.ndarray
+    params: np.ndarray
 
     def args(self) -> tuple[Any, ...]:
         return (True, *self.ngrams, self.sublinear, self.tok_slots, self.tok_hashes,
-                self.tok_cps, self.tok_offs, self.unigram, self.slots, self.records)
+                self.tok_cps, self.tok_offs, self.unigram, self.hot, self.cold, self.keys,
+                self.tf, self.params)
 
 
 @dataclass
@@ -842,27 +872,35 @@ class _Chars:
 
     ngrams: tuple[int, int]
     sublinear: bool
-    slots: np.ndarray
-    records: np.ndarray
+    hot: np.ndarray
+    cold: np.ndarray
+    keys: np.ndarray
+    tf: np.ndarray
+    params: np.ndarray
 
     def args(self) -> tuple[Any, ...]:
-        return (True, *self.ngrams, self.sublinear, self.slots, self.records)
+        return (True, *self.ngrams, self.sublinear, self.hot, self.cold, self.keys, self.tf,
+                self.params)
 
 
 _NO_WORDS = (False, 1, 1, False, np.full(2, -1, dtype=np.int32), np.zeros(0, dtype=np.int64),
              np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
-             np.zeros(2, dtype=np.int32), np.zeros((0, _WEIGHTS + 1), dtype=np.int64))
-_NO_CHARS = (False, 1, 1, False, np.zeros(2, dtype=np.int32),
-             np.zeros((0, _WEIGHTS + 1), dtype=np.int64))
+             np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32),
+             np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)))
+_NO_CHARS = (False, 1, 1, False, np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32),
+             np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)))
+_HOT_ROWS = 4096  # most frequent rows in the small table: ~3/4 of the hits on real posts
 
 
-def _records(keys: np.ndarray, idf: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    records = np.zeros((len(keys), _WEIGHTS + weights.shape[1]), dtype=np.int64)
-    records[:, [_LO, _HI]] = keys
-    floats = records.view(np.float64)
-    floats[:, _IDF] = idf
-    floats[:, _WEIGHTS:] = weights
-    return records
+def _tables_for(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hot and cold slot tables of frequency-ordered ``keys``."""
+    hot = min(_HOT_ROWS, len(keys))
+    return (_build_table(keys, 0, hot, _table_size(hot)),
+            _build_table(keys, hot, len(keys), _table_size(len(keys) - hot)))
+
+
+def _params(idf: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.column_stack([idf, weights]), dtype=np.float64)
 
 
 def _compile_words(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: Any) -> _Words:
@@ -886,16 +924,16 @@ def _compile_words(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: 
     keys = _pack(np.asarray(ids, dtype=np.int64), np.asarray(offs, dtype=np.int64))
     tok_cps, tok_offs = _flat(list(tokens))
     tok_slots, tok_hashes = _build_token_table(tok_cps, tok_offs, _table_size(len(tokens)))
-    slots = _build_table(keys, _table_size(len(keys) - len(unigram_of)))
     return _Words(tuple(vec.ngram_range), bool(vec.sublinear_tf), tok_slots, tok_hashes,
-                  tok_cps, tok_offs, unigram, slots, _records(keys, idf, weights))
+                  tok_cps, tok_offs, unigram, *_tables_for(keys), keys,
+                  np.zeros(len(keys), dtype=np.int32), _params(idf, weights))
 
 
 def _compile_chars(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: Any) -> _Chars:
     cps, offs = _flat(terms)
     keys = _pack(cps, offs)
-    return _Chars(tuple(vec.ngram_range), bool(vec.sublinear_tf),
-                  _build_table(keys, _table_size(len(keys))), _records(keys, idf, weights))
+    return _Chars(tuple(vec.ngram_range), bool(vec.sublinear_tf), *_tables_for(keys), keys,
+                  np.zeros(len(keys), dtype=np.int32), _params(idf, weights))
 
 
 def _vectorizers(features: Any) -> list[Any]:
@@ -1036,3 +1074,35 @@ def compile_scorer(pipeline: Any, positive: str) -> Scorer:
         A step or setting that the fast path does not reproduce; score with scikit-learn.
     """
     return Scorer(pipeline, positive)
+
+
+def _fitted_state(pipeline: Any) -> tuple[int, ...]:
+    """Identities of the fitted attributes; refitting the pipeline changes them."""
+    steps = [pipeline, *getattr(pipeline, "named_steps", {}).values()]
+    features = getattr(pipeline, "named_steps", {}).get("features")
+    steps += [step for _, step in getattr(features, "transformer_list", [])]
+    names = ("vocabulary_", "idf_", "coef_", "calibrated_classifiers_", "feature_log_prob_")
+    return tuple(id(getattr(step, name, None)) for step in steps for name in names)
+
+
+def cached_scorer(model: Any) -> Scorer | None:
+    """The :class:`Scorer` of a :class:`postkind.model.Model`, compiled on first use and kept
+    on the model (not saved with it); ``None`` when the pipeline is not supported.
+
+    Examples
+    --------
+    >>> scorer = cached_scorer(MODEL)
+    >>> scorer is cached_scorer(MODEL), type(scorer).__name__
+    (True, 'Scorer')
+    """
+    from postkind.labels import CONVERSATIONAL
+
+    state = _fitted_state(model.pipeline)
+    cached = model._scorer
+    if cached is None or cached[0] != state:
+        try:
+            scorer: Scorer | None = compile_scorer(model.pipeline, CONVERSATIONAL)
+        except UnsupportedModel:
+            scorer = None
+        cached = model._scorer = (state, scorer)
+    return cached[1]

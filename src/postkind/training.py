@@ -7,7 +7,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,7 +23,7 @@ from postkind.evaluation import baselines, calibration, score
 from postkind.labels import BROADCAST, CONVERSATIONAL, LABELS
 from postkind.model import Model, _classifier, build_pipeline
 
-__all__ = ["TrainConfig", "train", "text_digest"]
+__all__ = ["QUICK", "TrainConfig", "train", "text_digest"]
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,22 @@ class TrainConfig:
     jobs: int = -1
     #: (classifier, strengths) pairs searched by cross-validation.
     grid: tuple[tuple[str, tuple[float, ...]], ...] = (
-        ("logreg", (3.0, 10.0, 30.0)),
-        ("svm", (0.3, 1.0)),
-        ("sgd", (1e-5, 1e-4)),
-        ("cnb", (0.1, 0.3)),
+        ("logreg", (10.0, 30.0)),
+        ("svm", (0.5, 1.0)),
+        ("sgd", (3e-5,)),
+        ("cnb", (0.3,)),
     )
     #: Feature sets searched: character n-gram range or None for word n-grams only.
-    char_ngrams: tuple[tuple[int, int] | None, ...] = (None, (2, 5))
+    char_ngrams: tuple[tuple[int, int] | None, ...] = (None, (1, 4), (2, 5))
     word_ngrams: tuple[int, int] = (1, 2)
+
+    def with_seed(self, seed: int) -> TrainConfig:
+        """The same configuration with another seed."""
+        return replace(self, seed=seed)
+
+
+#: A small search for trials and smoke tests: logistic regression on word n-grams.
+QUICK = TrainConfig(grid=(("logreg", (10.0,)),), char_ngrams=(None,), folds=3)
 
 
 def text_digest(text: str) -> str:
