@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from postkind import __version__
 from postkind.distributed import tag_files_dask
-from postkind.prediction import CONFIDENCE_COLUMN, LABEL_COLUMN, tag_file
+from postkind.prediction import CONFIDENCE_COLUMN, LABEL_COLUMN, resolve_model, tag_file
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postkind"
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         inputs = build_dataset(posts, args.rows, args.files, args.seed, work)
         digest = source_digest()
-        model = str(args.model)
+        model = resolve_model(args.model)  # loaded once: a retrained file cannot slip in
         runs = [
             timed(
                 "dask",
@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         "files": args.files,
         "unique_texts": int(posts["text"].nunique()),
         "corpora": posts["source"].value_counts().to_dict(),
-        "model": model,
+        "model": str(args.model),
+        "model_created": model.metadata.get("created"),
         "runs": runs,
         "speedup_2_vs_1_workers": round(d2 / d1, 3),
         "dask_2_workers_vs_single": round(d2 / one, 3),

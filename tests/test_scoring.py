@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LABELS, TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import LABELS, TEXTS
 from postkind import scoring
 from postkind.labels import CONVERSATIONAL
 from postkind.model import Model, build_pipeline, load_model

@@ -42,3 +42,13 @@ def test_unknown_labels_and_too_few_posts_are_refused():
 def test_duplicates_are_dropped_before_splitting():
     model = train(TEXTS + TEXTS[:5], LABELS + LABELS[:5], config=FAST)
     assert model.metadata["rows"]["duplicates_dropped"] == 5
+
+
+def test_weighted_user_posts_always_stay_in_the_training_split():
+    user = ["@kim see you at the match tonight?", "Our spring menu is live, book now!"]
+    model = train(TEXTS + user, LABELS + ["conversational", "broadcast"],
+                  weights=[1.0] * len(TEXTS) + [3.0, 3.0], config=FAST)
+    from postkind.training import text_digest
+
+    assert model.metadata["rows"]["weighted"] == 2
+    assert not {text_digest(t) for t in user} & set(model.metadata["heldout_digests"])

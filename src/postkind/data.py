@@ -193,7 +193,8 @@ def _parser_error(path: str | os.PathLike[str], exc: Exception) -> DataError:
 
 def _open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
     if str(path) == "-":
-        return io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
+        stream: Any = sys.stdin.buffer
+        return stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     return open(path, "rb")
 
 

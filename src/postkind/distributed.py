@@ -255,16 +255,18 @@ def _read_as_pandas(paths: list[str], fmt: str, storage_options: dict[str, Any])
 
 
 def _encode(frame: pd.DataFrame, fmt: str) -> bytes:
-    if fmt == "parquet":
-        import io
+    """A whole part's bytes: text formats by the single-machine writer's own encoder (so the
+    bytes are the same, confidences in full), Parquet through pyarrow."""
+    from postkind.prediction import _encode as encode_chunk
 
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        return buffer.getvalue()
-    if fmt == "jsonl":
-        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
-    sep = "\t" if fmt == "tsv" else ","
-    return frame.to_csv(index=False, sep=sep, na_rep="").encode("utf-8")
+    payload = encode_chunk(frame, fmt, True)
+    if isinstance(payload, bytes):
+        return payload
+    import io
+
+    buffer = io.BytesIO()
+    payload.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _write_part(

@@ -48,7 +48,9 @@ def baselines(texts: Sequence[str], *, majority: str = BROADCAST) -> dict[str, l
 
 
 def score(
-    truth: Sequence[str], predicted: Sequence[str], proba: Sequence[float] | None = None
+    truth: Sequence[str],
+    predicted: Sequence[str],
+    proba: Sequence[float] | np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label precision/recall/F1, ROC-AUC and confusion matrix.
 
@@ -84,7 +86,7 @@ def score(
 
 
 def calibration(
-    truth: Sequence[str], proba: Sequence[float], *, bins: int = 10
+    truth: Sequence[str], proba: Sequence[float] | np.ndarray, *, bins: int = 10
 ) -> dict[str, Any]:
     """Expected calibration error of the confidence in the chosen label.
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, overload
 
@@ -59,7 +61,9 @@ def resolve_model(model: Model | str | os.PathLike[str] | None = None) -> Model:
 
 
 @overload
-def predict(texts: str, *, model: Model | str | os.PathLike[str] | None = None) -> str: ...
+def predict(  # type: ignore[overload-overlap]
+    texts: str, *, model: Model | str | os.PathLike[str] | None = None
+) -> str: ...
 @overload
 def predict(
     texts: Iterable[str], *, model: Model | str | os.PathLike[str] | None = None
@@ -83,7 +87,9 @@ def predict(
 
 
 @overload
-def predict_proba(texts: str, *, model: Model | str | os.PathLike[str] | None = None) -> float: ...
+def predict_proba(  # type: ignore[overload-overlap]
+    texts: str, *, model: Model | str | os.PathLike[str] | None = None
+) -> float: ...
 @overload
 def predict_proba(
     texts: Iterable[str], *, model: Model | str | os.PathLike[str] | None = None
@@ -158,7 +164,8 @@ def tag(
     def flush() -> Iterator[dict[str, Any]]:
         frame = tag_frame(pd.DataFrame(batch), text_column, model=fitted,
                           min_confidence=min_confidence)
-        for record in frame.to_dict("records"):
+        records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+        for record in records:
             if record[CONFIDENCE_COLUMN] != record[CONFIDENCE_COLUMN]:  # NaN: no text
                 record[CONFIDENCE_COLUMN] = None
             yield record
@@ -208,14 +215,27 @@ def _encode(frame: pd.DataFrame, fmt: str, header: bool) -> bytes | pd.DataFrame
     if fmt == "parquet":
         return frame
     if fmt == "jsonl":
-        if not len(frame):
-            return b""
-        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+        return _jsonl_bytes(frame)
     sep = "\t" if fmt == "tsv" else ","
     fast = _csv_bytes(frame, sep, header)
     if fast is not None:
         return fast
     return frame.to_csv(index=False, header=header, sep=sep, na_rep="").encode("utf-8")
+
+
+def _jsonl_bytes(frame: pd.DataFrame) -> bytes:
+    """JSON Lines as ``to_json`` writes them, but with confidences written in full (``to_json``
+    keeps 10 digits), so that they equal :func:`predict_proba`'s."""
+    if not len(frame):
+        return b""
+    if frame.columns[-1] != CONFIDENCE_COLUMN or frame[CONFIDENCE_COLUMN].dtype != np.float64:
+        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+    rest = frame.iloc[:, :-1].to_json(orient="records", lines=True, force_ascii=False)
+    key = json.dumps(CONFIDENCE_COLUMN)
+    values = ["null" if c != c else repr(c) for c in frame[CONFIDENCE_COLUMN].tolist()]
+    lines = rest.rstrip("\n").split("\n")
+    return "".join(f"{line[:-1]},{key}:{value}}}\n"
+                   for line, value in zip(lines, values, strict=True)).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=4)
@@ -238,6 +258,8 @@ def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
 
     if len(frame) == 0 or len(frame.columns) < 2:
         return None
+    string = pa.large_string()
+    quote, empty = pa.scalar('"', string), pa.scalar("", string)
     fields = []
     for name in frame.columns:
         column = frame[name]
@@ -246,16 +268,16 @@ def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
             finite = np.abs(values[np.isfinite(values)])
             if np.isinf(values).any() or ((finite < 1e-4) | (finite >= 1e15)).any():
                 return None  # exponents: pandas and pyarrow write them differently
-            text = pc.cast(pa.array(values), pa.string())
+            text = pc.cast(pa.array(values), string)
             fix = np.isnan(values) | (values == np.floor(values))
             if fix.any():  # pyarrow writes 1.0 as "1" and NaN as "nan"
                 patched = text.to_numpy(zero_copy_only=False).astype(object)
                 patched[fix] = values[fix].astype(str)
                 patched[np.isnan(values)] = ""
-                text = pa.array(patched, type=pa.string())
+                text = pa.array(patched, type=string)
         elif pd.api.types.is_string_dtype(column) and not column.isna().any():
             text = pa.array(column.array if isinstance(column.dtype, pd.StringDtype)
-                            else column.to_numpy(dtype=object), type=pa.large_string())
+                            else column.to_numpy(dtype=object), type=string)
         else:
             return None
         special = None
@@ -263,11 +285,13 @@ def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
             found = pc.match_substring(text, char)
             special = found if special is None else pc.or_(special, found)
         if pc.any(special).as_py():
-            quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'),
-                                                 '"', "")
+            quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'),
+                                                 quote, empty)
             text = pc.if_else(special, quoted, text)
-        fields.append(pc.cast(text, pa.large_string()))
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, sep), "", "\n")
+        fields.append(text)
+    lines = pc.binary_join_element_wise(
+        pc.binary_join_element_wise(*fields, pa.scalar(sep, string)), empty,
+        pa.scalar("\n", string))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     body = lines.buffers()[2].to_pybytes()[offsets[lines.offset]:offsets[lines.offset + len(lines)]]
     if not header:
@@ -465,13 +489,26 @@ def _map_ordered(
         for index, frame in enumerate(frames):
             yield _tag_encoded(frame, column, min_confidence, fitted, fmt, index == 0)
         return
-    # Each worker loads the model once: from its file, or unpickled once from initargs.
-    source: Model | str = model if isinstance(model, Model) else str(_model_path(model))
+    from postkind.scoring import cached_scorer
+
     pending: deque[Future[tuple[bytes | pd.DataFrame, int, int]]] = deque()
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(source,)) as pool:
+    pool: Executor
+    if cached_scorer(fitted) is not None:
+        # The compiled scorer, pyarrow and the CSV parser release the GIL: threads share one
+        # model in one process, with no copies of chunks or model between processes.
+        pool = ThreadPoolExecutor(jobs)
+        work: Callable[..., tuple[bytes | pd.DataFrame, int, int]] = partial(
+            _tag_encoded, model=fitted)
+    else:
+        # scikit-learn's analyzers hold the GIL: processes, each loading the model once from
+        # its file, or unpickling it once from initargs.
+        source: Model | str = model if isinstance(model, Model) else str(_model_path(model))
+        pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(source,))
+        work = _tag_chunk
+    with pool:
         for index, frame in enumerate(frames):
-            pending.append(pool.submit(_tag_chunk, frame, column, min_confidence, fmt,
-                                       index == 0))
+            pending.append(pool.submit(work, frame, column, min_confidence, fmt=fmt,
+                                       header=index == 0))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,8 @@ _W, _S, _D, _U, _Y = 1, 2, 4, 8, 16
 _SYMBOL_CLASS = r"[^\w\s!-/:-@\[-`{-~…‘’–—]"
 _SYMBOL_BITS = 21
 _MAX_N = 6  # symbols per packed key: 3 in each of two int64 words
+_HOT_ROWS = 4096  # most frequent rows in the small table: ~3/4 of the hits on real posts
+_CACHE_WORD = 40  # longest word whose character n-grams are cached
 _FALLBACK_CHARS = (0x130, 0x3A3)  # their str.lower() is not one context-free character
 # The patterns the kernels implement; another pattern in postkind.text disables the fast path.
 _PATTERNS = {
@@ -351,7 +354,7 @@ def _substitute(kind: int, src: Any, n: int, dst: Any, flags: Any, fold: Any,
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _normalise_kernel(cps: Any, offs: Any, flags: Any, fold: Any, lower: Any) -> Any:
     """Normalise every post ``cps[offs[i]:offs[i+1]]``; return the normalised code points,
     their offsets and a flag per post that needs Python's ``normalise`` instead."""
@@ -654,14 +657,15 @@ def _add_block(tf: Any, params: Any, touched: Any, m: int, sub: bool, log1p: Any
                 decision[p, h] += x * params[e, 1 + h]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _score_kernel(
     cps: Any, offs: Any, flags: Any, intercept: Any,
     word_on: bool, wmin: int, wmax: int, w_sub: bool, tok_slots: Any, tok_hashes: Any,
     tok_cps: Any, tok_offs: Any, unigram: Any, w_hot: Any, w_cold: Any, w_keys: Any, w_tf: Any,
     w_params: Any,
     char_on: bool, cmin: int, cmax: int, c_sub: bool, c_hot: Any, c_cold: Any, c_keys: Any,
-    c_tf: Any, c_params: Any,
+    c_tf: Any, c_params: Any, cache_slots: Any, cache_meta: Any, cache_cps: Any,
+    cache_rows: Any, cache_used: Any,
 ) -> Any:
     """Decision value(s) of every normalised post ``cps[offs[i]:offs[i+1]]``."""
     npost = len(offs) - 1
@@ -675,6 +679,7 @@ def _score_kernel(
     log1p = np.empty(64, dtype=np.float64)  # 1 + log(tf), as sklearn computes it
     for k in range(1, 64):
         log1p[k] = np.log(np.float64(k)) + 1.0
+    cache_mask = len(cache_slots) - 1
     for p in range(npost):
         s, e = offs[p], offs[p + 1]
         a = cps[s:e]
@@ -726,9 +731,43 @@ def _score_kernel(
                     i += 1
                     continue
                 j = _nonspace_end(a, i, n, flags)
+                # A word's n-grams depend on the word alone: replay them from the cache.
+                size = j - i
+                h = _fnv(a, i, j)
+                k = _mix(h) & cache_mask
+                entry = -1
+                while True:
+                    entry = cache_slots[k] - 1
+                    if entry < 0:
+                        break
+                    if cache_meta[entry, 0] == h and cache_meta[entry, 2] == size:
+                        off = cache_meta[entry, 1]
+                        same = True
+                        for x in range(size):
+                            if cache_cps[off + x] != a[i + x]:
+                                same = False
+                                break
+                        if same:
+                            break
+                    k = (k + 1) & cache_mask
+                if entry >= 0:
+                    for x in range(cache_meta[entry, 3], cache_meta[entry, 4]):
+                        f = cache_rows[x]
+                        if c_tf[f] == 0:
+                            touched[m] = f
+                            m += 1
+                        c_tf[f] += 1
+                    i = j
+                    continue
                 # sklearn's char_wb: the word padded with one space each side; every window
                 # of cmin..cmax symbols, or the whole padded word when it is shorter
-                size_w = j - i + 2
+                size_w = size + 2
+                store = size <= _CACHE_WORD and 2 * (cache_used[0] + 1) <= len(cache_slots) \
+                    and cache_used[0] < len(cache_meta) \
+                    and cache_used[1] + size <= len(cache_cps) \
+                    and cache_used[2] + size_w * cmax <= len(cache_rows)
+                first = cache_used[2]
+                stored = first
                 for start in range(size_w):
                     lo = np.int64(0)
                     hi = np.int64(0)
@@ -751,6 +790,21 @@ def _score_kernel(
                                 touched[m] = f
                                 m += 1
                             c_tf[f] += 1
+                            if store:
+                                cache_rows[stored] = f
+                                stored += 1
+                if store:
+                    entry = cache_used[0]
+                    cache_meta[entry, 0] = h
+                    cache_meta[entry, 1] = cache_used[1]
+                    cache_meta[entry, 2] = size
+                    cache_meta[entry, 3] = first
+                    cache_meta[entry, 4] = stored
+                    cache_cps[cache_used[1]:cache_used[1] + size] = a[i:j]
+                    cache_slots[k] = entry + 1
+                    cache_used[0] += 1
+                    cache_used[1] += size
+                    cache_used[2] = stored
                 i = j
             _add_block(c_tf, c_params, touched, m, c_sub, log1p, values, decision, p)
     return decision
@@ -857,13 +911,12 @@ class _Words:
     hot: np.ndarray
     cold: np.ndarray
     keys: np.ndarray
-    tf: np.ndarray
     params: np.ndarray
 
-    def args(self) -> tuple[Any, ...]:
+    def args(self, tf: np.ndarray) -> tuple[Any, ...]:
         return (True, *self.ngrams, self.sublinear, self.tok_slots, self.tok_hashes,
                 self.tok_cps, self.tok_offs, self.unigram, self.hot, self.cold, self.keys,
-                self.tf, self.params)
+                tf, self.params)
 
 
 @dataclass
@@ -875,12 +928,30 @@ class _Chars:
     hot: np.ndarray
     cold: np.ndarray
     keys: np.ndarray
-    tf: np.ndarray
     params: np.ndarray
 
-    def args(self) -> tuple[Any, ...]:
-        return (True, *self.ngrams, self.sublinear, self.hot, self.cold, self.keys, self.tf,
-                self.params)
+    def args(self, tf: np.ndarray, cache: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
+        return (True, *self.ngrams, self.sublinear, self.hot, self.cold, self.keys, tf,
+                self.params, *cache)
+
+
+@dataclass
+class _Scratch:
+    """What the kernel writes, one per thread: term counts (zero between posts) and the cache
+    of words already seen with the rows of their character n-grams (filled up to a size)."""
+
+    w_tf: np.ndarray
+    c_tf: np.ndarray
+    cache: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, words: _Words | None, chars: _Chars | None) -> _Scratch:
+        words_cached = 1 << 16  # ~2/3 of the word occurrences of real posts; ~12 MB at most
+        cache = (np.zeros(2 * words_cached, np.int32), np.zeros((words_cached, 5), np.int64),
+                 np.zeros(8 * words_cached, np.int32), np.zeros(32 * words_cached, np.int32),
+                 np.zeros(3, np.int64)) if chars else ()
+        return cls(np.zeros(len(words.keys) if words else 0, np.int32),
+                   np.zeros(len(chars.keys) if chars else 0, np.int32), cache)
 
 
 _NO_WORDS = (False, 1, 1, False, np.full(2, -1, dtype=np.int32), np.zeros(0, dtype=np.int64),
@@ -888,8 +959,10 @@ _NO_WORDS = (False, 1, 1, False, np.full(2, -1, dtype=np.int32), np.zeros(0, dty
              np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32),
              np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)))
 _NO_CHARS = (False, 1, 1, False, np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32),
-             np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)))
-_HOT_ROWS = 4096  # most frequent rows in the small table: ~3/4 of the hits on real posts
+             np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)),
+             np.zeros(2, dtype=np.int32), np.zeros((0, 5), dtype=np.int64),
+             np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32),
+             np.zeros(3, dtype=np.int64))
 
 
 def _tables_for(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -925,15 +998,14 @@ def _compile_words(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: 
     tok_cps, tok_offs = _flat(list(tokens))
     tok_slots, tok_hashes = _build_token_table(tok_cps, tok_offs, _table_size(len(tokens)))
     return _Words(tuple(vec.ngram_range), bool(vec.sublinear_tf), tok_slots, tok_hashes,
-                  tok_cps, tok_offs, unigram, *_tables_for(keys), keys,
-                  np.zeros(len(keys), dtype=np.int32), _params(idf, weights))
+                  tok_cps, tok_offs, unigram, *_tables_for(keys), keys, _params(idf, weights))
 
 
 def _compile_chars(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: Any) -> _Chars:
     cps, offs = _flat(terms)
     keys = _pack(cps, offs)
     return _Chars(tuple(vec.ngram_range), bool(vec.sublinear_tf), *_tables_for(keys), keys,
-                  np.zeros(len(keys), dtype=np.int32), _params(idf, weights))
+                  _params(idf, weights))
 
 
 def _vectorizers(features: Any) -> list[Any]:
@@ -1004,6 +1076,9 @@ def _heads(clf: Any) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
 class Scorer:
     """A fitted pipeline compiled for fast scoring; see :func:`compile_scorer`.
 
+    Its kernels release the GIL, and each thread has its own scratch arrays, so threads can
+    score with one scorer at the same time.
+
     Features are renumbered most frequent first (lowest IDF), so that the rows the kernel
     touches most stay in the processor's caches.
     """
@@ -1034,12 +1109,16 @@ class Scorer:
             start = stop
         if start != weights.shape[0]:
             raise UnsupportedModel(f"{weights.shape[0]} weights for {start} features")
+        self._local = threading.local()  # each thread writes its own _Scratch
 
     def decision(self, texts: Sequence[str]) -> np.ndarray:
         """Linear decision value(s) of each text: an array ``(len(texts), heads)``."""
         cps, offs = _normalised(texts)
-        words = self.words.args() if self.words else _NO_WORDS
-        chars = self.chars.args() if self.chars else _NO_CHARS
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = _Scratch.of(self.words, self.chars)
+        words = self.words.args(scratch.w_tf) if self.words else _NO_WORDS
+        chars = self.chars.args(scratch.c_tf, scratch.cache) if self.chars else _NO_CHARS
         return _score_kernel(cps, offs, _tables()[0], self.intercept, *words, *chars)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

@@ -136,9 +136,17 @@ def train(
         if labels.count(label) < MIN_PER_LABEL:
             raise DataError(f"{labels.count(label)} distinct posts labelled {label!r}; training "
                             f"needs at least {MIN_PER_LABEL} of each label")
-    x_train, x_test, y_train, y_test, w_train, _ = train_test_split(
-        texts, labels, weights, test_size=cfg.test_size, stratify=labels, random_state=cfg.seed
+    # Posts with a weight of their own (a user's labels) always stay in the training split;
+    # the held-out split is drawn from the base data only.
+    base = [i for i, w in enumerate(weights) if w == 1.0]
+    extra = [i for i, w in enumerate(weights) if w != 1.0]
+    train_idx, test_idx = train_test_split(
+        base, test_size=cfg.test_size, stratify=[labels[i] for i in base], random_state=cfg.seed
     )
+    train_idx = list(train_idx) + extra
+    x_train, y_train = [texts[i] for i in train_idx], [labels[i] for i in train_idx]
+    w_train = [weights[i] for i in train_idx]
+    x_test, y_test = [texts[i] for i in test_idx], [labels[i] for i in test_idx]
     # Weights reach the classifier only when some differ, so plain data trains as before.
     fit_params = {"clf__sample_weight": np.asarray(w_train)} if len(set(weights)) > 1 else {}
     folds = StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed)
@@ -216,11 +224,14 @@ def train(
 def _describe(params: dict[str, Any]) -> dict[str, Any]:
     clf = params["clf"]
     name = type(clf).__name__
-    inner = getattr(clf, "estimator", None)
     family = {"LogisticRegression": "logreg", "CalibratedClassifierCV": "svm",
               "SGDClassifier": "sgd", "ComplementNB": "cnb"}[name]
-    strength = (inner.C if inner is not None else getattr(clf, "C", None)) if family in (
-        "logreg", "svm") else clf.alpha
+    if family == "svm":
+        strength = clf.estimator.C
+    elif family == "logreg":
+        strength = clf.C
+    else:
+        strength = clf.alpha
     features = params["features"]
     chars = None
     if hasattr(features, "transformer_list"):
