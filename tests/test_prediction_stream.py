@@ -20,13 +20,17 @@ from postkind.prediction import (
     tag_file,
 )
 
-POSTS = TEXTS + [
-    "multi\nline, with \"quotes\" and\ttabs 🎉",
-    "  ",
-    "RT @cnn: Storm hits http://x.co/1, 3rd time",
-    "ΑΣ İstanbul &amp; friends?",
-    "lol same",
-] * 3
+POSTS = (
+    TEXTS
+    + [
+        'multi\nline, with "quotes" and\ttabs 🎉',
+        "  ",
+        "RT @cnn: Storm hits http://x.co/1, 3rd time",
+        "ΑΣ İstanbul &amp; friends?",
+        "lol same",
+    ]
+    * 3
+)
 
 
 def expected(model_path, texts: list[str]) -> tuple[list[str], list[float]]:
@@ -64,12 +68,16 @@ def write_input(frame: pd.DataFrame, path, fmt: str) -> None:
 
 
 @pytest.mark.parametrize(("chunk_size", "jobs"), [(1, 1), (7, 1), (1000, 1), (5, 2), (1000, 2)])
-def test_tag_file_equals_predict_for_any_chunking_and_jobs(model_path, tmp_path, chunk_size,
-                                                           jobs):
+def test_tag_file_equals_predict_for_any_chunking_and_jobs(model_path, tmp_path, chunk_size, jobs):
     frame = pd.DataFrame({"id": [str(i) for i in range(len(POSTS))], "text": POSTS})
     write_input(frame, tmp_path / "in.csv", "csv")
-    tag_file(tmp_path / "in.csv", tmp_path / "out.csv", model=model_path, jobs=jobs,
-             chunk_size=chunk_size)
+    tag_file(
+        tmp_path / "in.csv",
+        tmp_path / "out.csv",
+        model=model_path,
+        jobs=jobs,
+        chunk_size=chunk_size,
+    )
     out = read_back(tmp_path / "out.csv", "csv")
     labels, confidence = expected(model_path, POSTS)
     assert out["id"].tolist() == frame["id"].tolist()
@@ -79,13 +87,15 @@ def test_tag_file_equals_predict_for_any_chunking_and_jobs(model_path, tmp_path,
     np.testing.assert_array_equal(written, confidence)
 
 
-@pytest.mark.parametrize(("src", "dst"), [("jsonl", "parquet"), ("parquet", "tsv"),
-                                          ("tsv", "jsonl"), ("csv", "jsonl")])
+@pytest.mark.parametrize(
+    ("src", "dst"), [("jsonl", "parquet"), ("parquet", "tsv"), ("tsv", "jsonl"), ("csv", "jsonl")]
+)
 def test_every_format_in_and_out_gives_the_same_tags(model_path, tmp_path, src, dst):
     frame = pd.DataFrame({"id": [str(i) for i in range(len(POSTS))], "text": POSTS})
     write_input(frame, tmp_path / f"in.{src}", src)
-    tag_file(tmp_path / f"in.{src}", tmp_path / f"out.{dst}", model=model_path, jobs=2,
-             chunk_size=9)
+    tag_file(
+        tmp_path / f"in.{src}", tmp_path / f"out.{dst}", model=model_path, jobs=2, chunk_size=9
+    )
     out = read_back(tmp_path / f"out.{dst}", dst)
     labels, confidence = expected(model_path, POSTS)
     assert out[LABEL_COLUMN].fillna("").tolist() == labels
@@ -104,13 +114,21 @@ def test_tag_rows_equals_predict_for_any_chunk_size(model_path, chunk_size):
     np.testing.assert_array_equal(written, confidence)
 
 
-CELLS = st.text(alphabet=st.sampled_from(list('ab ,;"\n\r\t\'\x0b\x85\u2028é🎉')), max_size=8)
+CELLS = st.text(alphabet=st.sampled_from(list("ab ,;\"\n\r\t'\x0b\x85\u2028é🎉")), max_size=8)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(CELLS, CELLS, st.one_of(st.floats(0.5, 1.0), st.just(float("nan")),
-                                                   st.just(1.0))), min_size=1, max_size=6),
-       st.sampled_from([",", "\t"]), st.booleans())
+@given(
+    st.lists(
+        st.tuples(
+            CELLS, CELLS, st.one_of(st.floats(0.5, 1.0), st.just(float("nan")), st.just(1.0))
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from([",", "\t"]),
+    st.booleans(),
+)
 def test_fast_csv_writer_writes_what_pandas_writes(rows, sep, header):
     frame = pd.DataFrame(rows, columns=["id", "text", CONFIDENCE_COLUMN])
     frame["id"] = frame["id"].astype("str")

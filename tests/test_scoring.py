@@ -60,8 +60,9 @@ def test_fast_path_equals_sklearn_for_every_family_and_feature_set(classifier, c
     model = fitted(classifier, chars)
     assert scoring.cached_scorer(model) is not None
     texts = TEXTS + TRICKY
-    np.testing.assert_allclose(model.predict_proba(texts), sklearn_proba(model, texts),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        model.predict_proba(texts), sklearn_proba(model, texts), rtol=0, atol=TOLERANCE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +73,27 @@ def union_model() -> Model:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.text(), max_size=5))
 def test_fast_path_equals_sklearn_on_any_text(union_model, texts):
-    np.testing.assert_allclose(union_model.predict_proba(texts or [""]),
-                               sklearn_proba(union_model, texts or [""]), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        union_model.predict_proba(texts or [""]),
+        sklearn_proba(union_model, texts or [""]),
+        rtol=0,
+        atol=TOLERANCE,
+    )
 
 
 PIECES = list("aAeEhHtTpPsSwWcCoOmMkK.:/@#-_0123459 \t\n&;!?'’\"“<>=8()[]dDxX^3ſİΣ😀…,") + [
-    "http", "https://", "www.", ".com", ".co", ".it", "@user", "xurlx", "&amp;", ".social", "th"]
+    "http",
+    "https://",
+    "www.",
+    ".com",
+    ".co",
+    ".it",
+    "@user",
+    "xurlx",
+    "&amp;",
+    ".social",
+    "th",
+]
 POSTISH = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
 
@@ -100,19 +116,22 @@ def test_scorer_is_cached_on_the_model_not_saved_and_rebuilt_after_refit(union_m
     assert scoring.cached_scorer(union_model) is first
     copy = pickle.loads(pickle.dumps(union_model))
     assert "_scorer" not in copy.__dict__
-    np.testing.assert_allclose(copy.predict_proba(TEXTS), union_model.predict_proba(TEXTS),
-                               rtol=0, atol=0)
+    np.testing.assert_allclose(
+        copy.predict_proba(TEXTS), union_model.predict_proba(TEXTS), rtol=0, atol=0
+    )
     copy.pipeline.fit(TEXTS[:30] + TEXTS[-10:], LABELS[:30] + LABELS[-10:])
     assert scoring.cached_scorer(copy) is not first
-    np.testing.assert_allclose(copy.predict_proba(TRICKY), sklearn_proba(copy, TRICKY),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        copy.predict_proba(TRICKY), sklearn_proba(copy, TRICKY), rtol=0, atol=TOLERANCE
+    )
 
 
 def test_unsupported_pipeline_is_scored_by_sklearn():
     model = fitted("logreg", None)
     model.pipeline.named_steps["features"].set_params(binary=True).fit(TEXTS)
     model.pipeline.named_steps["clf"].fit(
-        model.pipeline.named_steps["features"].transform(TEXTS), LABELS)
+        model.pipeline.named_steps["features"].transform(TEXTS), LABELS
+    )
     assert scoring.cached_scorer(model) is None
     np.testing.assert_array_equal(model.predict_proba(TRICKY), sklearn_proba(model, TRICKY))
 
@@ -137,8 +156,9 @@ def shipped() -> Model:
 def real_posts() -> list[str]:
     if not SHARED.is_dir():
         pytest.skip("../shared is absent: no real posts to compare on")
-    texts = pd.read_csv(SHARED / "eval" / "dev_labelled.csv", dtype=str,
-                        keep_default_na=False)["text"].tolist()
+    texts = pd.read_csv(SHARED / "eval" / "dev_labelled.csv", dtype=str, keep_default_na=False)[
+        "text"
+    ].tolist()
     rng = np.random.default_rng(0)
     for path in sorted((SHARED / "corpora").glob("*.csv")):
         column = pd.read_csv(path, dtype=str, keep_default_na=False)["text"]
@@ -152,12 +172,14 @@ def real_posts() -> list[str]:
 
 def test_default_model_fast_path_equals_sklearn_on_training_posts(shipped):
     texts = pd.read_csv(DATA, dtype=str, keep_default_na=False)["text"].tolist()
-    np.testing.assert_allclose(shipped.predict_proba(texts), sklearn_proba(shipped, texts),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        shipped.predict_proba(texts), sklearn_proba(shipped, texts), rtol=0, atol=TOLERANCE
+    )
 
 
 def test_default_model_fast_path_equals_sklearn_on_real_posts(shipped):
     texts = real_posts()
     assert len(texts) > 2000
-    np.testing.assert_allclose(shipped.predict_proba(texts), sklearn_proba(shipped, texts),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        shipped.predict_proba(texts), sklearn_proba(shipped, texts), rtol=0, atol=TOLERANCE
+    )

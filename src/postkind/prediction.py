@@ -162,8 +162,9 @@ def tag(
     batch: list[dict[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
-        frame = tag_frame(pd.DataFrame(batch), text_column, model=fitted,
-                          min_confidence=min_confidence)
+        frame = tag_frame(
+            pd.DataFrame(batch), text_column, model=fitted, min_confidence=min_confidence
+        )
         records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
         for record in records:
             if record[CONFIDENCE_COLUMN] != record[CONFIDENCE_COLUMN]:  # NaN: no text
@@ -234,19 +235,41 @@ def _jsonl_bytes(frame: pd.DataFrame) -> bytes:
     key = json.dumps(CONFIDENCE_COLUMN)
     values = ["null" if c != c else repr(c) for c in frame[CONFIDENCE_COLUMN].tolist()]
     lines = rest.rstrip("\n").split("\n")
-    return "".join(f"{line[:-1]},{key}:{value}}}\n"
-                   for line, value in zip(lines, values, strict=True)).encode("utf-8")
+    return "".join(
+        f"{line[:-1]},{key}:{value}}}\n" for line, value in zip(lines, values, strict=True)
+    ).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=4)
 def _quoting_chars(sep: str) -> tuple[str, ...]:
     """The characters that make ``to_csv`` quote a field (Python's csv module decides, and
     its rules have changed between versions), found by asking it."""
-    candidates = [sep, '"', "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
-                  "\u2028", "\u2029", " ", "'", ",", "\t", ";"]
-    return tuple(c for c in dict.fromkeys(candidates)
-                 if pd.DataFrame({"a": [f"x{c}y"], "b": ["z"]})
-                 .to_csv(index=False, header=False, sep=sep).startswith('"'))
+    candidates = [
+        sep,
+        '"',
+        "\n",
+        "\r",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "\x1d",
+        "\x1e",
+        "\x85",
+        "\u2028",
+        "\u2029",
+        " ",
+        "'",
+        ",",
+        "\t",
+        ";",
+    ]
+    return tuple(
+        c
+        for c in dict.fromkeys(candidates)
+        if pd.DataFrame({"a": [f"x{c}y"], "b": ["z"]})
+        .to_csv(index=False, header=False, sep=sep)
+        .startswith('"')
+    )
 
 
 def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
@@ -276,8 +299,12 @@ def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
                 patched[np.isnan(values)] = ""
                 text = pa.array(patched, type=string)
         elif pd.api.types.is_string_dtype(column) and not column.isna().any():
-            text = pa.array(column.array if isinstance(column.dtype, pd.StringDtype)
-                            else column.to_numpy(dtype=object), type=string)
+            text = pa.array(
+                column.array
+                if isinstance(column.dtype, pd.StringDtype)
+                else column.to_numpy(dtype=object),
+                type=string,
+            )
         else:
             return None
         special = None
@@ -285,15 +312,18 @@ def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
             found = pc.match_substring(text, char)
             special = found if special is None else pc.or_(special, found)
         if pc.any(special).as_py():
-            quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'),
-                                                 quote, empty)
+            quoted = pc.binary_join_element_wise(
+                quote, pc.replace_substring(text, '"', '""'), quote, empty
+            )
             text = pc.if_else(special, quoted, text)
         fields.append(text)
     lines = pc.binary_join_element_wise(
-        pc.binary_join_element_wise(*fields, pa.scalar(sep, string)), empty,
-        pa.scalar("\n", string))
+        pc.binary_join_element_wise(*fields, pa.scalar(sep, string)), empty, pa.scalar("\n", string)
+    )
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    body = lines.buffers()[2].to_pybytes()[offsets[lines.offset]:offsets[lines.offset + len(lines)]]
+    body = lines.buffers()[2].to_pybytes()[
+        offsets[lines.offset] : offsets[lines.offset + len(lines)]
+    ]
     if not header:
         return body
     return frame.iloc[:0].to_csv(index=False, sep=sep).encode("utf-8") + body
@@ -314,8 +344,9 @@ class _Writer:
             self.fh: IO[bytes] = sys.stdout.buffer
         else:
             self.path = Path(output)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
-                                       dir=self.path.parent)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+            )
             self.tmp = Path(tmp)
             self.fh = os.fdopen(fd, "wb")
 
@@ -363,8 +394,9 @@ def _check_output(input_path: str | os.PathLike[str], output: str | os.PathLike[
     out = Path(output)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
-        raise DataError(f"output folder {str(folder)!r} does not exist; create it first",
-                        path=output)
+        raise DataError(
+            f"output folder {str(folder)!r} does not exist; create it first", path=output
+        )
     if not os.access(folder, os.W_OK):
         raise DataError(f"output folder {str(folder)!r} is not writable", path=output)
     if str(input_path) != "-" and out.exists() and out.resolve() == Path(input_path).resolve():
@@ -430,20 +462,24 @@ def tag_file(
     in_fmt = detect_format(input_path, input_format)
     out_fmt = detect_format(output_path, output_format, exports=False)
     if out_fmt not in WRITE_FORMATS:
-        raise DataError(f"cannot write format {out_fmt!r}; choose one of "
-                        f"{', '.join(WRITE_FORMATS)}", path=output_path)
+        raise DataError(
+            f"cannot write format {out_fmt!r}; choose one of {', '.join(WRITE_FORMATS)}",
+            path=output_path,
+        )
     _check_output(input_path, output_path)
     fitted = resolve_model(model)
     jobs = max(1, jobs or os.cpu_count() or 1)
     chunks = iter_table(input_path, fmt=in_fmt, chunk_size=chunk_size)
     first = next(chunks, None)
     if first is None or len(first.columns) == 0:
-        raise DataError("has no header row; the first line must name the columns",
-                        path=input_path)
+        raise DataError("has no header row; the first line must name the columns", path=input_path)
     column = text_column or find_text_column(list(first.columns), path=input_path)
     if column not in first.columns:
-        raise DataError(f"has no column {column!r} (columns: {', '.join(map(str, first.columns))})"
-                        "; name the text column with --text-column", path=input_path)
+        raise DataError(
+            f"has no column {column!r} (columns: {', '.join(map(str, first.columns))})"
+            "; name the text column with --text-column",
+            path=input_path,
+        )
     show = sys.stderr.isatty() if progress is None else progress
     writer = _Writer(output_path, out_fmt)
     tagged = 0
@@ -470,8 +506,12 @@ def tag_file(
         raise
     finally:
         bar.close()
-    return {"rows": writer.rows, "tagged": tagged, "text_column": column,
-            "output": str(output_path)}
+    return {
+        "rows": writer.rows,
+        "tagged": tagged,
+        "text_column": column,
+        "output": str(output_path),
+    }
 
 
 def _map_ordered(
@@ -498,7 +538,8 @@ def _map_ordered(
         # model in one process, with no copies of chunks or model between processes.
         pool = ThreadPoolExecutor(jobs)
         work: Callable[..., tuple[bytes | pd.DataFrame, int, int]] = partial(
-            _tag_encoded, model=fitted)
+            _tag_encoded, model=fitted
+        )
     else:
         # scikit-learn's analyzers hold the GIL: processes, each loading the model once from
         # its file, or unpickling it once from initargs.
@@ -507,8 +548,9 @@ def _map_ordered(
         work = _tag_chunk
     with pool:
         for index, frame in enumerate(frames):
-            pending.append(pool.submit(work, frame, column, min_confidence, fmt=fmt,
-                                       header=index == 0))
+            pending.append(
+                pool.submit(work, frame, column, min_confidence, fmt=fmt, header=index == 0)
+            )
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

@@ -66,16 +66,18 @@ _PATTERNS = {
     "_REPEAT_RE": (r"(.)\1{2,}", 0),
     "_SPACE_RE": (r"\s+", 0),
     "_TOKEN_RE": (
-        "|".join([
-            r"(?:[<>]?[:;=8][\-o*']?[)\](\[dDpP/\\:}{@|]|<3+|\^_\^|[xX]D\b)",
-            r"xurlx|xleadmentionx|xonlymentionsx",
-            r"@user",
-            r"\#\w+",
-            r"\w+(?:['’]\w+)*",
-            r"[?!]+",
-            r"[\"“”«»]",
-            _SYMBOL_CLASS,
-        ]),
+        "|".join(
+            [
+                r"(?:[<>]?[:;=8][\-o*']?[)\](\[dDpP/\\:}{@|]|<3+|\^_\^|[xX]D\b)",
+                r"xurlx|xleadmentionx|xonlymentionsx",
+                r"@user",
+                r"\#\w+",
+                r"\w+(?:['’]\w+)*",
+                r"[?!]+",
+                r"[\"“”«»]",
+                _SYMBOL_CLASS,
+            ]
+        ),
         0,
     ),
 }
@@ -96,7 +98,7 @@ _ZERO = ord(_text.NUMBER)
 _EMO_FIRST = np.array([ord(c) for c in ":;=8"], dtype=np.int32)
 _EMO_MIDDLE = np.array([ord(c) for c in "-o*'"], dtype=np.int32)
 _EMO_LAST = np.array([ord(c) for c in ")](" + "[dDpP/\\:}{@|"], dtype=np.int32)
-_QUOTES = np.array([ord(c) for c in "\"“”«»"], dtype=np.int32)
+_QUOTES = np.array([ord(c) for c in '"“”«»'], dtype=np.int32)
 # murmur3 constants as signed int64 (numba's int64 arithmetic wraps around).
 _K1 = np.int64(-49064778989728563)  # 0xff51afd7ed558ccd
 _K2 = np.int64(-4265267296055464877)  # 0xc4ceb9fe1a85ec53
@@ -118,9 +120,13 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes = np.arange(0x110000, dtype=np.uint32)
     everything = codes.tobytes().decode("utf-32-le", "surrogatepass")
     flags = np.zeros(0x110000, dtype=np.uint8)
-    for bit, pattern in ((_W, re.compile(r"\w")), (_S, re.compile(r"\s")),
-                         (_D, re.compile(r"\d")), (_U, re.compile(r"[a-z0-9-]", re.I)),
-                         (_Y, re.compile(_SYMBOL_CLASS))):
+    for bit, pattern in (
+        (_W, re.compile(r"\w")),
+        (_S, re.compile(r"\s")),
+        (_D, re.compile(r"\d")),
+        (_U, re.compile(r"[a-z0-9-]", re.I)),
+        (_Y, re.compile(_SYMBOL_CLASS)),
+    ):
         marked = _cps(pattern.sub("\x00", everything))
         hit = (marked == 0) & (codes != 0)
         hit[0] = pattern.match("\x00") is not None
@@ -136,7 +142,7 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(lowered) != len(everything) + 1:  # U+0130 lowers to two characters
         raise UnsupportedModel("str.lower() maps more than U+0130 to several characters")
     at = 0x130
-    lower = np.concatenate([_cps(lowered[:at]), [at], _cps(lowered[at + 2:])]).astype(np.int32)
+    lower = np.concatenate([_cps(lowered[:at]), [at], _cps(lowered[at + 2 :])]).astype(np.int32)
     return flags, fold, lower
 
 
@@ -193,16 +199,27 @@ def _nonspace_end(a: Any, k: int, n: int, flags: Any) -> int:
 def _url_end(a: Any, i: int, n: int, flags: Any, fold: Any) -> int:
     """End of the ``_URL_RE`` match (``(?:https?://|www\\.)\\S+``) at ``a[i]``, or -1."""
     j = -1
-    if i + 4 <= n and fold[a[i]] == 104 and fold[a[i + 1]] == 116 and fold[a[i + 2]] == 116 \
-            and fold[a[i + 3]] == 112:  # http
+    if (
+        i + 4 <= n
+        and fold[a[i]] == 104
+        and fold[a[i + 1]] == 116
+        and fold[a[i + 2]] == 116
+        and fold[a[i + 3]] == 112
+    ):  # http
         k = i + 4
-        if k + 3 < n and fold[a[k]] == 115 and a[k + 1] == 58 and a[k + 2] == 47 \
-                and a[k + 3] == 47:  # s://
+        if (
+            k + 3 < n and fold[a[k]] == 115 and a[k + 1] == 58 and a[k + 2] == 47 and a[k + 3] == 47
+        ):  # s://
             j = k + 4
         elif k + 2 < n and a[k] == 58 and a[k + 1] == 47 and a[k + 2] == 47:  # ://
             j = k + 3
-    elif i + 4 <= n and fold[a[i]] == 119 and fold[a[i + 1]] == 119 and fold[a[i + 2]] == 119 \
-            and a[i + 3] == 46:  # www.
+    elif (
+        i + 4 <= n
+        and fold[a[i]] == 119
+        and fold[a[i + 1]] == 119
+        and fold[a[i + 2]] == 119
+        and a[i + 3] == 46
+    ):  # www.
         j = i + 4
     if j >= 0:
         k = _nonspace_end(a, j, n, flags)
@@ -235,7 +252,8 @@ def _domain_end(a: Any, i: int, n: int, flags: Any, fold: Any, chain: Any) -> in
                 lo, hi = _TLD_OFFS[x], _TLD_OFFS[x + 1]
                 end = q + 1 + hi - lo
                 if _ci_at(a, q + 1, n, _TLD_CPS, lo, hi, fold) and (
-                        end == n or not _is(flags, a[end], _W)):
+                    end == n or not _is(flags, a[end], _W)
+                ):
                     if end < n and a[end] == 47:
                         return _nonspace_end(a, end + 1, n, flags)
                     return end
@@ -278,8 +296,7 @@ def _mention_end(a: Any, i: int, n: int, flags: Any) -> int:
         k += 1
     if k == i + 1:
         return -1
-    if k + 1 < n and a[k] == 64 and (_is(flags, a[k + 1], _W) or a[k + 1] == 46
-                                      or a[k + 1] == 45):
+    if k + 1 < n and a[k] == 64 and (_is(flags, a[k + 1], _W) or a[k + 1] == 46 or a[k + 1] == 45):
         k += 1
         while k < n and (_is(flags, a[k], _W) or a[k] == 46 or a[k] == 45):
             k += 1
@@ -291,11 +308,23 @@ def _only_mentions(a: Any, n: int, flags: Any) -> bool:
     """Is ``re.sub(r"@user|xurlx|#\\w+|\\W", "", a)`` empty?"""
     i = 0
     while i < n:
-        if i + 5 <= n and a[i] == 64 and a[i + 1] == 117 and a[i + 2] == 115 \
-                and a[i + 3] == 101 and a[i + 4] == 114:  # @user
+        if (
+            i + 5 <= n
+            and a[i] == 64
+            and a[i + 1] == 117
+            and a[i + 2] == 115
+            and a[i + 3] == 101
+            and a[i + 4] == 114
+        ):  # @user
             i += 5
-        elif i + 5 <= n and a[i] == 120 and a[i + 1] == 117 and a[i + 2] == 114 \
-                and a[i + 3] == 108 and a[i + 4] == 120:  # xurlx
+        elif (
+            i + 5 <= n
+            and a[i] == 120
+            and a[i + 1] == 117
+            and a[i + 2] == 114
+            and a[i + 3] == 108
+            and a[i + 4] == 120
+        ):  # xurlx
             i += 5
         elif a[i] == 35 and i + 1 < n and _is(flags, a[i + 1], _W):
             i = _run_end(a, i + 1, n, flags, _W)
@@ -310,8 +339,7 @@ _URL, _MENTION, _DOMAIN, _NUMBER = 0, 1, 2, 3
 
 
 @njit(cache=True)
-def _substitute(kind: int, src: Any, n: int, dst: Any, flags: Any, fold: Any,
-                chain: Any) -> int:
+def _substitute(kind: int, src: Any, n: int, dst: Any, flags: Any, fold: Any, chain: Any) -> int:
     """``re.sub`` of one of the patterns over ``src[:n]`` into ``dst``; the new length."""
     m = 0
     i = 0
@@ -330,7 +358,7 @@ def _substitute(kind: int, src: Any, n: int, dst: Any, flags: Any, fold: Any,
                 if p < n and src[p] == 46:
                     j = _domain_end(src, i, n, flags, fold, chain)
                 else:  # no "." after the run: no match starts anywhere in it
-                    dst[m:m + p - i] = src[i:p]
+                    dst[m : m + p - i] = src[i:p]
                     m += p - i
                     i = p
                     continue
@@ -342,13 +370,13 @@ def _substitute(kind: int, src: Any, n: int, dst: Any, flags: Any, fold: Any,
             i += 1
             continue
         if kind == _MENTION:
-            dst[m:m + len(_USER)] = _USER
+            dst[m : m + len(_USER)] = _USER
             m += len(_USER)
         elif kind == _NUMBER:
             dst[m] = _ZERO
             m += 1
         else:
-            dst[m:m + len(_XURLX)] = _XURLX
+            dst[m : m + len(_XURLX)] = _XURLX
             m += len(_XURLX)
         i = j
     return m
@@ -416,10 +444,10 @@ def _normalise_kernel(cps: Any, offs: Any, flags: Any, fold: Any, lower: Any) ->
             i = k
         w = o
         if lead:
-            out[w:w + len(_LEAD)] = _LEAD
+            out[w : w + len(_LEAD)] = _LEAD
             w += len(_LEAD)
             if _only_mentions(out[start:q], q - start, flags):
-                out[w:w + len(_ONLY)] = _ONLY
+                out[w : w + len(_ONLY)] = _ONLY
                 w += len(_ONLY)
         for x in range(start, q):
             out[w] = out[x]
@@ -573,8 +601,12 @@ def _token_end(a: Any, i: int, n: int, flags: Any) -> int:
         return k
     if c == 94 and i + 2 < n and a[i + 1] == 95 and a[i + 2] == 94:  # ^_^
         return i + 3
-    if (c == 120 or c == 88) and i + 1 < n and a[i + 1] == 68 \
-            and (i + 2 == n or not _is(flags, a[i + 2], _W)):  # [xX]D\b
+    if (
+        (c == 120 or c == 88)
+        and i + 1 < n
+        and a[i + 1] == 68
+        and (i + 2 == n or not _is(flags, a[i + 2], _W))
+    ):  # [xX]D\b
         return i + 2
     if c == 120:
         for x in range(len(_LIT_OFFS) - 1):
@@ -587,8 +619,14 @@ def _token_end(a: Any, i: int, n: int, flags: Any) -> int:
                         break
                 if same:
                     return i + hi - lo
-    if c == 64 and i + 5 <= n and a[i + 1] == 117 and a[i + 2] == 115 and a[i + 3] == 101 \
-            and a[i + 4] == 114:  # @user
+    if (
+        c == 64
+        and i + 5 <= n
+        and a[i + 1] == 117
+        and a[i + 2] == 115
+        and a[i + 3] == 101
+        and a[i + 4] == 114
+    ):  # @user
         return i + 5
     if c == 35 and i + 1 < n and _is(flags, a[i + 1], _W):  # #\w+
         return _run_end(a, i + 1, n, flags, _W)
@@ -633,8 +671,17 @@ def _token_spans(a: Any, flags: Any) -> Any:
 
 
 @njit(cache=True, inline="always")
-def _add_block(tf: Any, params: Any, touched: Any, m: int, sub: bool, log1p: Any,
-               values: Any, decision: Any, p: int) -> None:
+def _add_block(
+    tf: Any,
+    params: Any,
+    touched: Any,
+    m: int,
+    sub: bool,
+    log1p: Any,
+    values: Any,
+    decision: Any,
+    p: int,
+) -> None:
     """Sublinear TF x IDF, L2 normalisation and the dot product(s) of one block of a post."""
     norm = 0.0
     for t in range(m):
@@ -659,13 +706,38 @@ def _add_block(tf: Any, params: Any, touched: Any, m: int, sub: bool, log1p: Any
 
 @njit(cache=True, nogil=True)
 def _score_kernel(
-    cps: Any, offs: Any, flags: Any, intercept: Any,
-    word_on: bool, wmin: int, wmax: int, w_sub: bool, tok_slots: Any, tok_hashes: Any,
-    tok_cps: Any, tok_offs: Any, unigram: Any, w_hot: Any, w_cold: Any, w_keys: Any, w_tf: Any,
+    cps: Any,
+    offs: Any,
+    flags: Any,
+    intercept: Any,
+    word_on: bool,
+    wmin: int,
+    wmax: int,
+    w_sub: bool,
+    tok_slots: Any,
+    tok_hashes: Any,
+    tok_cps: Any,
+    tok_offs: Any,
+    unigram: Any,
+    w_hot: Any,
+    w_cold: Any,
+    w_keys: Any,
+    w_tf: Any,
     w_params: Any,
-    char_on: bool, cmin: int, cmax: int, c_sub: bool, c_hot: Any, c_cold: Any, c_keys: Any,
-    c_tf: Any, c_params: Any, cache_slots: Any, cache_meta: Any, cache_cps: Any,
-    cache_rows: Any, cache_used: Any,
+    char_on: bool,
+    cmin: int,
+    cmax: int,
+    c_sub: bool,
+    c_hot: Any,
+    c_cold: Any,
+    c_keys: Any,
+    c_tf: Any,
+    c_params: Any,
+    cache_slots: Any,
+    cache_meta: Any,
+    cache_cps: Any,
+    cache_rows: Any,
+    cache_used: Any,
 ) -> Any:
     """Decision value(s) of every normalised post ``cps[offs[i]:offs[i+1]]``."""
     npost = len(offs) - 1
@@ -762,10 +834,13 @@ def _score_kernel(
                 # sklearn's char_wb: the word padded with one space each side; every window
                 # of cmin..cmax symbols, or the whole padded word when it is shorter
                 size_w = size + 2
-                store = size <= _CACHE_WORD and 2 * (cache_used[0] + 1) <= len(cache_slots) \
-                    and cache_used[0] < len(cache_meta) \
-                    and cache_used[1] + size <= len(cache_cps) \
+                store = (
+                    size <= _CACHE_WORD
+                    and 2 * (cache_used[0] + 1) <= len(cache_slots)
+                    and cache_used[0] < len(cache_meta)
+                    and cache_used[1] + size <= len(cache_cps)
                     and cache_used[2] + size_w * cmax <= len(cache_rows)
+                )
                 first = cache_used[2]
                 stored = first
                 for start in range(size_w):
@@ -800,7 +875,7 @@ def _score_kernel(
                     cache_meta[entry, 2] = size
                     cache_meta[entry, 3] = first
                     cache_meta[entry, 4] = stored
-                    cache_cps[cache_used[1]:cache_used[1] + size] = a[i:j]
+                    cache_cps[cache_used[1] : cache_used[1] + size] = a[i:j]
                     cache_slots[k] = entry + 1
                     cache_used[0] += 1
                     cache_used[1] += size
@@ -827,39 +902,34 @@ _PROBES = (
 
 @functools.lru_cache(maxsize=1)
 def _self_check() -> None:
-    """Refuse to compile when postkind.text no longer matches what the kernels implement."""
-    for name, (pattern, flags) in _PATTERNS.items():
+    """Refuse to compile when postkind.text no longer matches what the kernels implement: its
+    patterns are not those the kernels were written for, or ``normalise`` (whose steps could
+    change order without a pattern changing) disagrees on probe posts."""
+    for name, (pattern, re_flags) in _PATTERNS.items():
         compiled = getattr(_text, name, None)
-        if compiled is None or compiled.pattern != pattern or compiled.flags & re.I != flags:
+        if compiled is None or compiled.pattern != pattern or compiled.flags & re.I != re_flags:
             raise UnsupportedModel(f"postkind.text.{name} changed; update postkind.scoring")
-    fast = normalise_many(list(_PROBES))
-    slow = [_text.normalise(t) for t in _PROBES]
-    if fast != slow:
+    if normalise_many(list(_PROBES)) != [_text.normalise(t) for t in _PROBES]:
         raise UnsupportedModel("postkind.text.normalise changed; update postkind.scoring")
-    flags = _tables()[0]
-    for probe in slow:
-        spans = _token_spans(_cps(probe).copy(), flags)
-        if [probe[i:j] for i, j in spans] != _text.tokenize(probe):
-            raise UnsupportedModel("postkind.text.tokenize changed; update postkind.scoring")
 
 
 def _normalised(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Normalise ``texts``: their code points end to end, and offsets (length ``n + 1``)."""
     unescaped = [html.unescape(t) if "&" in t else t for t in texts]
     offs = np.zeros(len(unescaped) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, unescaped), dtype=np.int64, count=len(unescaped)),
-              out=offs[1:])
+    np.cumsum(np.fromiter(map(len, unescaped), dtype=np.int64, count=len(unescaped)), out=offs[1:])
     flags, fold, lower = _tables()
     cps, offs, fallback = _normalise_kernel(_cps("".join(unescaped)), offs, flags, fold, lower)
     if fallback.any():  # rare: splice in what Python's normalise says for those posts
-        pieces, lengths, done = [], np.diff(offs), 0
-        for p in np.flatnonzero(fallback):
-            pieces.append(cps[offs[done]:offs[p]])
+        pieces: list[np.ndarray] = []
+        lengths, done = np.diff(offs), 0
+        for p in np.flatnonzero(fallback).tolist():
+            pieces.append(cps[offs[done] : offs[p]])
             redo = _cps(_text.normalise(texts[p]))
             pieces.append(redo)
             lengths[p] = len(redo)
             done = p + 1
-        pieces.append(cps[offs[done]:])
+        pieces.append(cps[offs[done] :])
         cps = np.concatenate(pieces)
         offs = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offs[1:])
@@ -876,7 +946,7 @@ def normalise_many(texts: Sequence[str]) -> list[str]:
     """
     cps, offs = _normalised(texts)
     joined = _text_from(cps)
-    return [joined[offs[i]:offs[i + 1]] for i in range(len(texts))]
+    return [joined[offs[i] : offs[i + 1]] for i in range(len(texts))]
 
 
 def _terms(vocabulary: dict[str, int]) -> list[str]:
@@ -914,9 +984,21 @@ class _Words:
     params: np.ndarray
 
     def args(self, tf: np.ndarray) -> tuple[Any, ...]:
-        return (True, *self.ngrams, self.sublinear, self.tok_slots, self.tok_hashes,
-                self.tok_cps, self.tok_offs, self.unigram, self.hot, self.cold, self.keys,
-                tf, self.params)
+        return (
+            True,
+            *self.ngrams,
+            self.sublinear,
+            self.tok_slots,
+            self.tok_hashes,
+            self.tok_cps,
+            self.tok_offs,
+            self.unigram,
+            self.hot,
+            self.cold,
+            self.keys,
+            tf,
+            self.params,
+        )
 
 
 @dataclass
@@ -931,8 +1013,17 @@ class _Chars:
     params: np.ndarray
 
     def args(self, tf: np.ndarray, cache: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
-        return (True, *self.ngrams, self.sublinear, self.hot, self.cold, self.keys, tf,
-                self.params, *cache)
+        return (
+            True,
+            *self.ngrams,
+            self.sublinear,
+            self.hot,
+            self.cold,
+            self.keys,
+            tf,
+            self.params,
+            *cache,
+        )
 
 
 @dataclass
@@ -947,29 +1038,65 @@ class _Scratch:
     @classmethod
     def of(cls, words: _Words | None, chars: _Chars | None) -> _Scratch:
         words_cached = 1 << 16  # ~2/3 of the word occurrences of real posts; ~12 MB at most
-        cache = (np.zeros(2 * words_cached, np.int32), np.zeros((words_cached, 5), np.int64),
-                 np.zeros(8 * words_cached, np.int32), np.zeros(32 * words_cached, np.int32),
-                 np.zeros(3, np.int64)) if chars else ()
-        return cls(np.zeros(len(words.keys) if words else 0, np.int32),
-                   np.zeros(len(chars.keys) if chars else 0, np.int32), cache)
+        cache = (
+            (
+                np.zeros(2 * words_cached, np.int32),
+                np.zeros((words_cached, 5), np.int64),
+                np.zeros(8 * words_cached, np.int32),
+                np.zeros(32 * words_cached, np.int32),
+                np.zeros(3, np.int64),
+            )
+            if chars
+            else ()
+        )
+        return cls(
+            np.zeros(len(words.keys) if words else 0, np.int32),
+            np.zeros(len(chars.keys) if chars else 0, np.int32),
+            cache,
+        )
 
 
-_NO_WORDS = (False, 1, 1, False, np.full(2, -1, dtype=np.int32), np.zeros(0, dtype=np.int64),
-             np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
-             np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32),
-             np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)))
-_NO_CHARS = (False, 1, 1, False, np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32),
-             np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros((0, 2)),
-             np.zeros(2, dtype=np.int32), np.zeros((0, 5), dtype=np.int64),
-             np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32),
-             np.zeros(3, dtype=np.int64))
+_NO_WORDS = (
+    False,
+    1,
+    1,
+    False,
+    np.full(2, -1, dtype=np.int32),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int32),
+    np.zeros(1, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(2, dtype=np.int32),
+    np.zeros(2, dtype=np.int32),
+    np.zeros((0, 2), dtype=np.int64),
+    np.zeros(0, dtype=np.int32),
+    np.zeros((0, 2)),
+)
+_NO_CHARS = (
+    False,
+    1,
+    1,
+    False,
+    np.zeros(2, dtype=np.int32),
+    np.zeros(2, dtype=np.int32),
+    np.zeros((0, 2), dtype=np.int64),
+    np.zeros(0, dtype=np.int32),
+    np.zeros((0, 2)),
+    np.zeros(2, dtype=np.int32),
+    np.zeros((0, 5), dtype=np.int64),
+    np.zeros(0, dtype=np.int32),
+    np.zeros(0, dtype=np.int32),
+    np.zeros(3, dtype=np.int64),
+)
 
 
 def _tables_for(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hot and cold slot tables of frequency-ordered ``keys``."""
     hot = min(_HOT_ROWS, len(keys))
-    return (_build_table(keys, 0, hot, _table_size(hot)),
-            _build_table(keys, hot, len(keys), _table_size(len(keys) - hot)))
+    return (
+        _build_table(keys, 0, hot, _table_size(hot)),
+        _build_table(keys, hot, len(keys), _table_size(len(keys) - hot)),
+    )
 
 
 def _params(idf: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -997,15 +1124,30 @@ def _compile_words(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: 
     keys = _pack(np.asarray(ids, dtype=np.int64), np.asarray(offs, dtype=np.int64))
     tok_cps, tok_offs = _flat(list(tokens))
     tok_slots, tok_hashes = _build_token_table(tok_cps, tok_offs, _table_size(len(tokens)))
-    return _Words(tuple(vec.ngram_range), bool(vec.sublinear_tf), tok_slots, tok_hashes,
-                  tok_cps, tok_offs, unigram, *_tables_for(keys), keys, _params(idf, weights))
+    return _Words(
+        tuple(vec.ngram_range),
+        bool(vec.sublinear_tf),
+        tok_slots,
+        tok_hashes,
+        tok_cps,
+        tok_offs,
+        unigram,
+        *_tables_for(keys),
+        keys,
+        _params(idf, weights),
+    )
 
 
 def _compile_chars(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: Any) -> _Chars:
     cps, offs = _flat(terms)
     keys = _pack(cps, offs)
-    return _Chars(tuple(vec.ngram_range), bool(vec.sublinear_tf), *_tables_for(keys), keys,
-                  _params(idf, weights))
+    return _Chars(
+        tuple(vec.ngram_range),
+        bool(vec.sublinear_tf),
+        *_tables_for(keys),
+        keys,
+        _params(idf, weights),
+    )
 
 
 def _vectorizers(features: Any) -> list[Any]:
@@ -1021,15 +1163,21 @@ def _vectorizers(features: Any) -> list[Any]:
     for vec in parts:
         if type(vec) is not TfidfVectorizer:
             raise UnsupportedModel(f"features step {type(vec).__name__}")
-        word = vec.analyzer == "word" and vec.tokenizer is _text.tokenize \
-            and vec.stop_words is None
-        if not (word or vec.analyzer == "char_wb") or vec.input != "content" \
-                or vec.preprocessor is not _text.normalise or vec.strip_accents is not None \
-                or vec.binary or vec.norm != "l2" or np.dtype(vec.dtype) != np.float64 \
-                or not 1 <= vec.ngram_range[0] <= vec.ngram_range[1] <= _MAX_N:
+        word = vec.analyzer == "word" and vec.tokenizer is _text.tokenize and vec.stop_words is None
+        if (
+            not (word or vec.analyzer == "char_wb")
+            or vec.input != "content"
+            or vec.preprocessor is not _text.normalise
+            or vec.strip_accents is not None
+            or vec.binary
+            or vec.norm != "l2"
+            or np.dtype(vec.dtype) != np.float64
+            or not 1 <= vec.ngram_range[0] <= vec.ngram_range[1] <= _MAX_N
+        ):
             raise UnsupportedModel(f"vectorizer settings {vec.get_params()}")
-    if [v.analyzer for v in parts].count("word") > 1 or \
-            [v.analyzer for v in parts].count("char_wb") > 1:
+    if [v.analyzer for v in parts].count("word") > 1 or [v.analyzer for v in parts].count(
+        "char_wb"
+    ) > 1:
         raise UnsupportedModel("more than one word or one char_wb vectorizer")
     return parts
 
@@ -1050,17 +1198,23 @@ def _heads(clf: Any) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression, SGDClassifier
     from sklearn.naive_bayes import ComplementNB
 
-    if isinstance(clf, LogisticRegression) and getattr(clf, "multi_class", "auto") in (
-            "auto", "ovr", "deprecated", "warn") or isinstance(clf, SGDClassifier) \
-            and clf.loss == "log_loss":
+    if (
+        isinstance(clf, LogisticRegression)
+        and getattr(clf, "multi_class", "auto") in ("auto", "ovr", "deprecated", "warn")
+        or isinstance(clf, SGDClassifier)
+        and clf.loss == "log_loss"
+    ):
         coef, intercept = _linear(clf)
         return "logistic", coef[:, None], np.array([intercept]), np.zeros((0, 2))
     if isinstance(clf, CalibratedClassifierCV):
         columns, intercepts, sigmoid = [], [], []
         for part in clf.calibrated_classifiers_:
-            calibrator = part.calibrators[0] if len(part.calibrators) == 1 else None
-            if part.method != "sigmoid" or type(calibrator).__name__ != "_SigmoidCalibration" \
-                    or list(part.estimator.classes_) != list(clf.classes_):
+            calibrator: Any = part.calibrators[0] if len(part.calibrators) == 1 else None
+            if (
+                part.method != "sigmoid"
+                or type(calibrator).__name__ != "_SigmoidCalibration"
+                or list(part.estimator.classes_) != list(clf.classes_)
+            ):
                 raise UnsupportedModel("CalibratedClassifierCV other than binary sigmoid")
             coef, intercept = _linear(part.estimator)
             columns.append(coef)
@@ -1100,8 +1254,12 @@ class Scorer:
             order = np.argsort(idf, kind="stable")  # most frequent first
             terms = _terms(vec.vocabulary_)
             ordered = [terms[i] for i in order]
-            block = (ordered, np.asarray(idf, dtype=np.float64)[order],
-                     weights[start:stop][order], vec)
+            block = (
+                ordered,
+                np.asarray(idf, dtype=np.float64)[order],
+                weights[start:stop][order],
+                vec,
+            )
             if vec.analyzer == "word":
                 self.words = _compile_words(*block)
             else:
