@@ -3,12 +3,13 @@
 Builds a dataset of ``--rows`` posts in ``--files`` Parquet files, drawn (seeded, with
 replacement) from the real posts in ``../shared/corpora``, then times, in one run:
 
-* ``tag_files_dask`` on a local cluster of 1 worker process,
-* ``tag_files_dask`` on a local cluster of 2 worker processes,
-* the single-machine ``tag_file`` (2 processes) on the same rows in one Parquet file,
+* ``postkind tag DIR -o OUT --engine dask --jobs 1`` (a local cluster of 1 worker process),
+* ``postkind tag DIR -o OUT --engine dask --jobs 2`` (2 worker processes),
+* the single-machine ``postkind tag ALL.parquet -o OUT --jobs 2`` on the same rows in one file,
 
-each end to end (cluster start, reading, tagging, writing), checks that the three outputs hold
-the same labels and confidences row for row, and writes ``<out>/bench_dask.json``.
+each as a fresh command, end to end (start-up, cluster, reading, tagging, writing), in
+``--rounds`` interleaved rounds; checks that the three outputs hold the same labels and
+confidences row for row, and writes ``<out>/bench_dask.json``.
 
 Usage: ``python scripts/bench_dask.py --model models/postkind.joblib --shared ../shared
 --out reports`` (``make bench-dask``). ``--rows 200000`` gives a quick run.
@@ -23,6 +24,7 @@ import os
 import platform
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,14 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from postkind import __version__
-from postkind.distributed import tag_files_dask
-from postkind.prediction import (
-    CONFIDENCE_COLUMN,
-    LABEL_COLUMN,
-    resolve_model,
-    tag_file,
-    tag_frame,
-)
+from postkind.prediction import CONFIDENCE_COLUMN, LABEL_COLUMN, resolve_model
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postkind"
 
@@ -87,6 +82,18 @@ def build_dataset(posts: pd.DataFrame, rows: int, files: int, seed: int, folder:
         pq.write_table(part, folder / "in" / f"posts_{f:02d}.parquet")
     pq.write_table(table, folder / "all.parquet")
     return folder / "in"
+
+
+def warm_up(model: Path) -> None:
+    """Score a few posts in a fresh process, untimed, so that numba's on-disk cache of the
+    fast scorer's kernels matches the source before a timed run loads it (a source file
+    edited during the benchmark would otherwise make one timed run compile them)."""
+    code = (
+        "import pandas as pd; from postkind.prediction import tag_frame; "
+        f"tag_frame(pd.DataFrame({{'text': ['@ana hi', 'News https://t.co/x']}}), 'text', "
+        f"model={str(model)!r})"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def source_digest() -> str:
@@ -162,26 +169,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         inputs = build_dataset(posts, args.rows, args.files, args.seed, work)
         digest = source_digest()
-        model = resolve_model(args.model)  # loaded once: a retrained file cannot slip in
-        # Compile the fast scorer's kernels once (numba writes them to its on-disk cache),
-        # so that no timed run pays a compilation that the others load from the cache.
-        tag_frame(posts.head(1000), "text", model=model)
+        model_file = work / "model.joblib"  # a copy: a retrained file cannot slip in
+        shutil.copyfile(args.model, model_file)
+        model = resolve_model(model_file)
+        postkind = [sys.executable, "-m", "postkind", "tag", "--model", str(model_file)]
         configs = {
-            ("dask", 1): lambda out: tag_files_dask(inputs, out, model=model, jobs=1),
-            ("dask", 2): lambda out: tag_files_dask(inputs, out, model=model, jobs=2),
-            ("single", 2): lambda out: tag_file(
-                work / "all.parquet", out / "single.parquet", model=model, jobs=2
-            ),
+            ("dask", 1): [*postkind, str(inputs), "--engine", "dask", "--jobs", "1"],
+            ("dask", 2): [*postkind, str(inputs), "--engine", "dask", "--jobs", "2"],
+            ("single", 2): [*postkind, str(work / "all.parquet"), "--jobs", "2"],
         }
         runs = []
         for round_ in range(args.rounds):  # interleaved, so that load from others hits all
-            for (engine, workers), run in configs.items():
+            for (engine, workers), command in configs.items():
                 out = work / f"{engine}{workers}"
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir()
-                runs.append(
-                    {"round": round_ + 1, **timed(engine, workers, args.rows, partial(run, out))}
-                )
+                target = out if engine == "dask" else out / "single.parquet"
+                warm_up(model_file)
+                run = partial(subprocess.run, [*command, "-o", str(target)], check=True)
+                runs.append({"round": round_ + 1, **timed(engine, workers, args.rows, run)})
         single = read_labels([work / "single2" / "single.parquet"])
         identical = True
         for name in ("dask1", "dask2"):

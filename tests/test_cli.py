@@ -107,3 +107,13 @@ def test_installed_entry_point_runs():
         pytest.skip("postkind entry point not installed in this environment")
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "tag" in result.stdout
+
+
+def test_train_on_weak_structural_labels(tmp_path, capsys):
+    rows = pd.DataFrame({"text": TEXTS, "is_reply": [lab == "conversational" for lab in LABELS]})
+    rows.to_json(tmp_path / "export.jsonl", orient="records", lines=True)
+    model = tmp_path / "weak.joblib"
+    assert main(["train", "--weak-labels", "--quick", "--data", str(tmp_path / "export.jsonl"),
+                 "--model", str(model)]) == 0
+    assert "labelled by reply structure" in capsys.readouterr().out
+    assert model.exists()

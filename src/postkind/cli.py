@@ -34,6 +34,14 @@ def _training_posts(args: argparse.Namespace, paths: list[Path]) -> tuple[Any, l
     unlabelled and skipped rows left out) with weight ``--extra-weight``."""
     import pandas as pd
 
+    if args.weak_labels:
+        from postkind.data import read_table
+        from postkind.exports import structural_labels
+
+        posts = pd.concat([structural_labels(read_table(p), text_column=args.text_column)
+                           .assign(source_file=str(p)) for p in paths], ignore_index=True)
+        print(f"{len(posts)} posts labelled by reply structure (is_reply), not by the codebook")
+        return posts, [1.0] * len(posts)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
     posts = read_posts(paths[:1], **columns, min_per_label=MIN_PER_LABEL if len(paths) == 1 else 0)
     if len(paths) == 1:
@@ -192,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="where to save the model")
     column_opts(p)
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    p.add_argument("--weak-labels", action="store_true",
+                   help="label the --data exports by reply structure (reply = conversational) "
+                        "instead of a label column; teaches style, not function (see README)")
     p.add_argument("--quick", action="store_true",
                    help="search only logistic regression on word n-grams (fast; for trials)")
     p.add_argument("--extra-weight", type=float, default=3.0, metavar="W",

@@ -18,6 +18,7 @@ import posixpath
 import sys
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -25,7 +26,7 @@ import pandas as pd
 from postkind.data import detect_format, find_text_column
 from postkind.errors import DataError, PostkindError
 from postkind.model import Model
-from postkind.prediction import LABEL_COLUMN, resolve_model, tag_frame
+from postkind.prediction import CONFIDENCE_COLUMN, LABEL_COLUMN, resolve_model, tag_frame
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -143,8 +144,12 @@ def tag_dask(
             f"has no column {column!r} (columns: {', '.join(columns)}); "
             "name the text column with --text-column"
         )
-    # Meta from the real function on Dask's fake rows, so dtypes match what partitions return.
-    meta = _tag_partition(ddf._meta_nonempty, fitted, column, min_confidence, chunk_size).iloc[:0]
+    # The label columns' dtypes as tag_frame makes them, from a row without text (so no
+    # scoring, and no compiling of the fast scorer, happens here on the client).
+    blank = tag_frame(pd.DataFrame({column: [""]}), column, model=fitted)
+    meta = ddf._meta.assign(
+        **{name: pd.Series(dtype=blank[name].dtype) for name in (LABEL_COLUMN, CONFIDENCE_COLUMN)}
+    )
     # One named node (naming it spares hashing the whole model to make a key).
     model_node = dask.delayed(fitted, name=f"postkind-model-{uuid.uuid4().hex}")
     return ddf.map_partitions(
@@ -359,6 +364,35 @@ def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
+class _Cluster:
+    """A client, and the local cluster it may need, started in a background thread so that
+    the workers start while the client lists inputs and loads the model."""
+
+    def __init__(self, scheduler: str | None, jobs: int | None) -> None:
+        self._args = (scheduler, jobs)
+        self._starter = ThreadPoolExecutor(1, thread_name_prefix="postkind-cluster")
+        self._started: Future[tuple[Any, Any]] | None = None
+
+    def start(self) -> None:
+        if self._started is None:
+            self._started = self._starter.submit(_client, *self._args)
+
+    def client(self) -> Any:
+        self.start()
+        assert self._started is not None
+        return self._started.result()[0]
+
+    def close(self) -> None:
+        try:
+            if self._started is not None and self._started.exception() is None:
+                client, cluster = self._started.result()
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        finally:
+            self._starter.shutdown()
+
+
 def tag_files_dask(
     input_glob: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
@@ -429,7 +463,6 @@ def tag_files_dask(
         another run.
     """
     _import_dask()
-    from fsspec.core import url_to_fs
 
     if output_format not in OUTPUT_FORMATS:
         raise DataError(
@@ -437,6 +470,45 @@ def tag_files_dask(
         )
     options = dict(storage_options or {})
     sizes, in_fmt = _list_inputs(input_glob, input_format, options)
+    cluster = _Cluster(scheduler, jobs)
+    if not resume:  # a resumed run may have nothing left to do: start workers only if needed
+        cluster.start()
+    try:
+        return _tag_files(
+            cluster,
+            sizes,
+            in_fmt,
+            output_dir,
+            model,
+            text_column,
+            output_format,
+            min_confidence,
+            resume,
+            chunk_size,
+            progress,
+            options,
+        )
+    finally:
+        cluster.close()
+
+
+def _tag_files(
+    cluster: _Cluster,
+    sizes: dict[str, int],
+    in_fmt: str,
+    output_dir: str | os.PathLike[str],
+    model: Model | str | os.PathLike[str] | None,
+    text_column: str | None,
+    output_format: str,
+    min_confidence: float | None,
+    resume: bool,
+    chunk_size: int,
+    progress: bool | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """:func:`tag_files_dask` once the inputs are listed, while the workers start."""
+    from fsspec.core import url_to_fs
+
     paths = list(sizes)
     fs, root = url_to_fs(os.fspath(output_dir), **options)
     if any(posixpath.dirname(url_to_fs(p, **options)[1]) == root for p in paths):
@@ -467,7 +539,7 @@ def tag_files_dask(
     if pending:
         sources = paths if len(paths) == tagged.npartitions else []
         rows, tagged_rows, workers = _run(
-            tagged, pending, fs, root, output_format, options, scheduler, jobs, progress, sources
+            cluster.client(), tagged, pending, fs, root, output_format, options, progress, sources
         )
     else:
         workers = 0
@@ -485,14 +557,13 @@ def tag_files_dask(
 
 
 def _run(
+    client: Any,
     tagged: dd.DataFrame,
     pending: Sequence[int],
     fs: Any,
     root: str,
     fmt: str,
     options: dict[str, Any],
-    scheduler: str | None,
-    jobs: int | None,
     progress: bool | None,
     sources: Sequence[str],
 ) -> tuple[int, int, int]:
@@ -513,13 +584,12 @@ def _run(
         )
         for i in pending
     ]
-    client, cluster = _client(scheduler, jobs)
     show = sys.stderr.isatty() if progress is None else progress
     rows = tagged_rows = 0
+    workers = len(client.nthreads())
+    futures = client.compute(writes)
+    index = {future.key: i for future, i in zip(futures, pending, strict=True)}
     try:
-        workers = len(client.nthreads())
-        futures = client.compute(writes)
-        index = {future.key: i for future, i in zip(futures, pending, strict=True)}
         with tqdm(total=len(writes), unit=" parts", disable=not show, file=sys.stderr) as bar:
             for future in as_completed(futures):
                 i = index[future.key]
@@ -543,8 +613,7 @@ def _run(
                 rows += n
                 tagged_rows += t
                 bar.update(1)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    except BaseException:
+        client.cancel(futures)
+        raise
     return rows, tagged_rows, workers

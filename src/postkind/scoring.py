@@ -10,10 +10,17 @@ each up in a dict and multiplying sparse matrices. For the pipelines that
   ``str.lower`` read from tables that Python's own ``re`` and ``str`` fill in, so they agree
   with the regular expressions of :mod:`postkind.text` for every character;
 * word and character n-grams are packed into 128-bit integer keys (21 bits a symbol), looked up
-  in open-addressing tables built from the fitted vocabularies;
+  in open-addressing tables built from the fitted vocabularies: a small table of the 4,096 most
+  frequent features, which stays in the processor's caches, then one of the rest;
+* tokens and character n-grams never cross white space, so each distinct word is tokenised
+  and its n-grams looked up once, then replayed from a per-thread cache (65,536 words);
 * sublinear TF, IDF, L2 normalisation and the linear decision function(s) are summed per post.
 
-Results equal ``pipeline.predict_proba`` up to floating-point summation order (``1e-12``).
+Results equal ``pipeline.predict_proba`` up to floating-point summation order (``1e-15`` on
+real posts; the tests hold them to ``1e-9``), and do not depend on the batch a post is scored
+in. The kernels release the GIL and keep their scratch arrays per thread, so threads can
+share one scorer. If :mod:`postkind.text` changes its patterns or ``normalise`` disagrees
+with the kernels on probe posts, :class:`UnsupportedModel` is raised and scikit-learn scores.
 
 What is compiled: step ``features`` a :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
 (word n-grams over ``normalise`` + ``tokenize``, or ``char_wb`` n-grams over ``normalise``, up
@@ -29,11 +36,17 @@ normalised by :func:`postkind.text.normalise` itself.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
+import os
 import re
+import sys
+import tempfile
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,7 +129,32 @@ class UnsupportedModel(ValueError):
 @functools.lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``flags`` (class bits), ``fold`` (ASCII letter each code point matches under
-    ``re.IGNORECASE``, or 0) and ``lower`` (``str.lower`` of each code point)."""
+    ``re.IGNORECASE``, or 0) and ``lower`` (``str.lower`` of each code point).
+
+    They depend on the Python version alone; computed once (0.2 s), then read from
+    ``__pycache__`` (beside numba's compiled kernels) when that folder is writable.
+    """
+    key = hashlib.sha1(
+        repr((sys.version, unicodedata.unidata_version, _SYMBOL_CLASS, _W, _S, _D, _U, _Y)).encode()
+    ).hexdigest()[:16]
+    cached = Path(__file__).parent / "__pycache__" / f"scoring-tables-{key}.npz"
+    try:
+        with np.load(cached) as saved:
+            return saved["flags"], saved["fold"], saved["lower"]
+    except (OSError, KeyError, ValueError):
+        pass
+    tables = _compute_tables()
+    try:
+        cached.parent.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cached.parent, suffix=".npz", delete=False) as fh:
+            np.savez(fh, flags=tables[0], fold=tables[1], lower=tables[2])
+        os.replace(fh.name, cached)
+    except OSError:
+        pass
+    return tables
+
+
+def _compute_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes = np.arange(0x110000, dtype=np.uint32)
     everything = codes.tobytes().decode("utf-32-le", "surrogatepass")
     flags = np.zeros(0x110000, dtype=np.uint8)
@@ -736,17 +774,23 @@ def _score_kernel(
     cache_slots: Any,
     cache_meta: Any,
     cache_cps: Any,
+    cache_toks: Any,
     cache_rows: Any,
     cache_used: Any,
 ) -> Any:
-    """Decision value(s) of every normalised post ``cps[offs[i]:offs[i+1]]``."""
+    """Decision value(s) of every normalised post ``cps[offs[i]:offs[i+1]]``.
+
+    Tokens never span white space, and a word's character n-grams depend on the word alone,
+    so both are computed once per distinct word (up to the cache's size) and replayed.
+    """
     npost = len(offs) - 1
     decision = np.empty((npost, len(intercept)), dtype=np.float64)
     longest = 1
     for p in range(npost):
         longest = max(longest, offs[p + 1] - offs[p])
-    touched = np.empty(max(wmax, cmax, 1) * (3 * longest + 8), dtype=np.int64)
-    values = np.empty(len(touched), dtype=np.float64)
+    w_touched = np.empty(max(wmax, 1) * (longest + 1), dtype=np.int64)
+    c_touched = np.empty(max(cmax, 1) * (3 * longest + 8), dtype=np.int64)
+    values = np.empty(max(len(w_touched), len(c_touched)), dtype=np.float64)
     ids = np.empty(longest + 1, dtype=np.int64)
     log1p = np.empty(64, dtype=np.float64)  # 1 + log(tf), as sklearn computes it
     for k in range(1, 64):
@@ -757,18 +801,112 @@ def _score_kernel(
         a = cps[s:e]
         n = e - s
         decision[p, :] = intercept
-        if word_on:
-            m = 0
-            nt = 0
-            i = 0
-            while i < n:
-                j = _token_end(a, i, n, flags)
-                if j < 0:
-                    i += 1
-                    continue
-                ids[nt] = _token_id(a, i, j, tok_slots, tok_hashes, tok_cps, tok_offs)
-                nt += 1
+        nt = 0  # tokens of the post
+        mc = 0  # distinct character n-grams of the post
+        i = 0
+        while i < n:
+            if _is(flags, a[i], _S):
+                i += 1
+                continue
+            j = _nonspace_end(a, i, n, flags)
+            size = j - i
+            h = _fnv(a, i, j)
+            k = _mix(h) & cache_mask
+            entry = -1
+            while True:
+                entry = cache_slots[k] - 1
+                if entry < 0:
+                    break
+                if cache_meta[entry, 0] == h and cache_meta[entry, 2] == size:
+                    off = cache_meta[entry, 1]
+                    same = True
+                    for x in range(size):
+                        if cache_cps[off + x] != a[i + x]:
+                            same = False
+                            break
+                    if same:
+                        break
+                k = (k + 1) & cache_mask
+            if entry >= 0:
+                for x in range(cache_meta[entry, 5], cache_meta[entry, 6]):
+                    ids[nt] = cache_toks[x]
+                    nt += 1
+                for x in range(cache_meta[entry, 3], cache_meta[entry, 4]):
+                    f = cache_rows[x]
+                    if c_tf[f] == 0:
+                        c_touched[mc] = f
+                        mc += 1
+                    c_tf[f] += 1
                 i = j
+                continue
+            size_w = size + 2  # char_wb pads the word with one space each side
+            store = (
+                size <= _CACHE_WORD
+                and 2 * (cache_used[0] + 1) <= len(cache_slots)
+                and cache_used[0] < len(cache_meta)
+                and cache_used[1] + size <= len(cache_cps)
+                and cache_used[2] + size_w * cmax <= len(cache_rows)
+                and cache_used[3] + size <= len(cache_toks)
+            )
+            first_tok = nt
+            if word_on:
+                t = i
+                while t < j:
+                    end = _token_end(a, t, j, flags)
+                    if end < 0:
+                        t += 1
+                        continue
+                    ids[nt] = _token_id(a, t, end, tok_slots, tok_hashes, tok_cps, tok_offs)
+                    nt += 1
+                    t = end
+            first_row = cache_used[2]
+            stored = first_row
+            if char_on:
+                # every window of cmin..cmax symbols, or the whole padded word when shorter
+                for start in range(size_w):
+                    lo = np.int64(0)
+                    hi = np.int64(0)
+                    top = min(cmax, size_w - start)
+                    if size_w < cmin:
+                        top = size_w if start == 0 else 0
+                    for x in range(top):
+                        pos = start + x
+                        c = 32 if pos == 0 or pos == size_w - 1 else a[i + pos - 1]
+                        v = np.int64(c + 1) << np.int64(21 * (x % 3))
+                        if x < 3:
+                            lo |= v
+                        else:
+                            hi |= v
+                        if x + 1 < cmin and x + 1 < size_w:
+                            continue
+                        f = _find(c_hot, c_cold, c_keys, lo, hi)
+                        if f >= 0:
+                            if c_tf[f] == 0:
+                                c_touched[mc] = f
+                                mc += 1
+                            c_tf[f] += 1
+                            if store:
+                                cache_rows[stored] = f
+                                stored += 1
+            if store:
+                entry = cache_used[0]
+                cache_meta[entry, 0] = h
+                cache_meta[entry, 1] = cache_used[1]
+                cache_meta[entry, 2] = size
+                cache_meta[entry, 3] = first_row
+                cache_meta[entry, 4] = stored
+                cache_meta[entry, 5] = cache_used[3]
+                cache_meta[entry, 6] = cache_used[3] + nt - first_tok
+                cache_cps[cache_used[1] : cache_used[1] + size] = a[i:j]
+                cache_toks[cache_used[3] : cache_used[3] + nt - first_tok] = ids[first_tok:nt]
+                cache_slots[k] = entry + 1
+                cache_used[0] += 1
+                cache_used[1] += size
+                cache_used[2] = stored
+                cache_used[3] += nt - first_tok
+            i = j
+        if word_on:
+            mw = 0
             for size in range(wmin, wmax + 1):
                 for t in range(nt - size + 1):
                     f = -1
@@ -791,97 +929,12 @@ def _score_kernel(
                             f = _find(w_hot, w_cold, w_keys, lo, hi)
                     if f >= 0:
                         if w_tf[f] == 0:
-                            touched[m] = f
-                            m += 1
+                            w_touched[mw] = f
+                            mw += 1
                         w_tf[f] += 1
-            _add_block(w_tf, w_params, touched, m, w_sub, log1p, values, decision, p)
+            _add_block(w_tf, w_params, w_touched, mw, w_sub, log1p, values, decision, p)
         if char_on:
-            m = 0
-            i = 0
-            while i < n:
-                if _is(flags, a[i], _S):
-                    i += 1
-                    continue
-                j = _nonspace_end(a, i, n, flags)
-                # A word's n-grams depend on the word alone: replay them from the cache.
-                size = j - i
-                h = _fnv(a, i, j)
-                k = _mix(h) & cache_mask
-                entry = -1
-                while True:
-                    entry = cache_slots[k] - 1
-                    if entry < 0:
-                        break
-                    if cache_meta[entry, 0] == h and cache_meta[entry, 2] == size:
-                        off = cache_meta[entry, 1]
-                        same = True
-                        for x in range(size):
-                            if cache_cps[off + x] != a[i + x]:
-                                same = False
-                                break
-                        if same:
-                            break
-                    k = (k + 1) & cache_mask
-                if entry >= 0:
-                    for x in range(cache_meta[entry, 3], cache_meta[entry, 4]):
-                        f = cache_rows[x]
-                        if c_tf[f] == 0:
-                            touched[m] = f
-                            m += 1
-                        c_tf[f] += 1
-                    i = j
-                    continue
-                # sklearn's char_wb: the word padded with one space each side; every window
-                # of cmin..cmax symbols, or the whole padded word when it is shorter
-                size_w = size + 2
-                store = (
-                    size <= _CACHE_WORD
-                    and 2 * (cache_used[0] + 1) <= len(cache_slots)
-                    and cache_used[0] < len(cache_meta)
-                    and cache_used[1] + size <= len(cache_cps)
-                    and cache_used[2] + size_w * cmax <= len(cache_rows)
-                )
-                first = cache_used[2]
-                stored = first
-                for start in range(size_w):
-                    lo = np.int64(0)
-                    hi = np.int64(0)
-                    top = min(cmax, size_w - start)
-                    if size_w < cmin:
-                        top = size_w if start == 0 else 0
-                    for x in range(top):
-                        pos = start + x
-                        c = 32 if pos == 0 or pos == size_w - 1 else a[i + pos - 1]
-                        v = np.int64(c + 1) << np.int64(21 * (x % 3))
-                        if x < 3:
-                            lo |= v
-                        else:
-                            hi |= v
-                        if x + 1 < cmin and x + 1 < size_w:
-                            continue
-                        f = _find(c_hot, c_cold, c_keys, lo, hi)
-                        if f >= 0:
-                            if c_tf[f] == 0:
-                                touched[m] = f
-                                m += 1
-                            c_tf[f] += 1
-                            if store:
-                                cache_rows[stored] = f
-                                stored += 1
-                if store:
-                    entry = cache_used[0]
-                    cache_meta[entry, 0] = h
-                    cache_meta[entry, 1] = cache_used[1]
-                    cache_meta[entry, 2] = size
-                    cache_meta[entry, 3] = first
-                    cache_meta[entry, 4] = stored
-                    cache_cps[cache_used[1] : cache_used[1] + size] = a[i:j]
-                    cache_slots[k] = entry + 1
-                    cache_used[0] += 1
-                    cache_used[1] += size
-                    cache_used[2] = stored
-                i = j
-            _add_block(c_tf, c_params, touched, m, c_sub, log1p, values, decision, p)
+            _add_block(c_tf, c_params, c_touched, mc, c_sub, log1p, values, decision, p)
     return decision
 
 
@@ -1012,24 +1065,14 @@ class _Chars:
     keys: np.ndarray
     params: np.ndarray
 
-    def args(self, tf: np.ndarray, cache: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
-        return (
-            True,
-            *self.ngrams,
-            self.sublinear,
-            self.hot,
-            self.cold,
-            self.keys,
-            tf,
-            self.params,
-            *cache,
-        )
+    def args(self, tf: np.ndarray) -> tuple[Any, ...]:
+        return (True, *self.ngrams, self.sublinear, self.hot, self.cold, self.keys, tf, self.params)
 
 
 @dataclass
 class _Scratch:
     """What the kernel writes, one per thread: term counts (zero between posts) and the cache
-    of words already seen with the rows of their character n-grams (filled up to a size)."""
+    of words already seen, with their tokens and the rows of their character n-grams."""
 
     w_tf: np.ndarray
     c_tf: np.ndarray
@@ -1037,17 +1080,14 @@ class _Scratch:
 
     @classmethod
     def of(cls, words: _Words | None, chars: _Chars | None) -> _Scratch:
-        words_cached = 1 << 16  # ~2/3 of the word occurrences of real posts; ~12 MB at most
+        cached = 1 << 16  # ~2/3 of the word occurrences of real posts; ~13 MB at most
         cache = (
-            (
-                np.zeros(2 * words_cached, np.int32),
-                np.zeros((words_cached, 5), np.int64),
-                np.zeros(8 * words_cached, np.int32),
-                np.zeros(32 * words_cached, np.int32),
-                np.zeros(3, np.int64),
-            )
-            if chars
-            else ()
+            np.zeros(2 * cached, np.int32),  # slots: entry + 1
+            np.zeros((cached, 7), np.int64),  # hash, code points, length, rows, tokens
+            np.zeros(8 * cached, np.int32),  # the words' code points
+            np.zeros(4 * cached, np.int64),  # their token ids
+            np.zeros(32 * cached, np.int32),  # their character n-gram rows
+            np.zeros(4, np.int64),  # entries, code points, rows, tokens used
         )
         return cls(
             np.zeros(len(words.keys) if words else 0, np.int32),
@@ -1082,11 +1122,6 @@ _NO_CHARS = (
     np.zeros((0, 2), dtype=np.int64),
     np.zeros(0, dtype=np.int32),
     np.zeros((0, 2)),
-    np.zeros(2, dtype=np.int32),
-    np.zeros((0, 5), dtype=np.int64),
-    np.zeros(0, dtype=np.int32),
-    np.zeros(0, dtype=np.int32),
-    np.zeros(3, dtype=np.int64),
 )
 
 
@@ -1276,8 +1311,10 @@ class Scorer:
         if scratch is None:
             scratch = self._local.scratch = _Scratch.of(self.words, self.chars)
         words = self.words.args(scratch.w_tf) if self.words else _NO_WORDS
-        chars = self.chars.args(scratch.c_tf, scratch.cache) if self.chars else _NO_CHARS
-        return _score_kernel(cps, offs, _tables()[0], self.intercept, *words, *chars)
+        chars = self.chars.args(scratch.c_tf) if self.chars else _NO_CHARS
+        return _score_kernel(
+            cps, offs, _tables()[0], self.intercept, *words, *chars, *scratch.cache
+        )
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of the positive class for each text, as ``pipeline.predict_proba``."""
