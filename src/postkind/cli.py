@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-confidence", type=float, metavar="P",
                    help="label rows whose confidence is below P as 'uncertain'")
     p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
-    p.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk")
+    p.add_argument("--chunk-size", type=int, default=5_000,
+                   help="rows per chunk; memory grows with it, not with the file (default 5000)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: one file on this machine; dask: a folder or glob of files on a "
                         "Dask cluster, one output part per partition in the -o folder "

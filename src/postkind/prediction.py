@@ -439,7 +439,7 @@ def tag_file(
         Rows below this confidence get the label ``uncertain``.
     chunk_size : int
         Rows per chunk; memory use grows with it, not with the file (5,000: ~470 MB peak
-        for the process with two threads on real posts, against ~560 MB for 20,000).
+        for the process with two threads on real posts, against ~530 MB for 20,000).
     jobs : int, optional
         Worker threads (processes for a model the fast path cannot score); default all
         cores. ``1`` tags in this thread.

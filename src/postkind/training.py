@@ -41,8 +41,9 @@ class TrainConfig:
         ("sgd", (3e-5,)),
         ("cnb", (0.3,)),
     )
-    #: Feature sets searched: character n-gram range or None for word n-grams only.
-    char_ngrams: tuple[tuple[int, int] | None, ...] = (None, (1, 4), (2, 5))
+    #: Feature sets searched: character n-gram range beside the word n-grams, or None for
+    #: word n-grams only (which lost by 2-3 points of CV macro-F1 on ``data/`` every time).
+    char_ngrams: tuple[tuple[int, int] | None, ...] = ((1, 4), (2, 5))
     word_ngrams: tuple[int, int] = (1, 2)
 
     def with_seed(self, seed: int) -> TrainConfig:
