@@ -33,13 +33,12 @@ def shared_texts(shared: Path) -> list[str]:
     return [str(t) for t in texts]
 
 
-def overlaps(
-    data: list[str], shared: list[str], threshold: float
-) -> list[tuple[int, float, str]]:
+def overlaps(data: list[str], shared: list[str], threshold: float) -> list[tuple[int, float, str]]:
     """Return ``(index in data, similarity, shared text)`` for each overlapping post."""
     exact = {_key(t) for t in shared if len(_key(t).split()) > 2}
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=_key,
-                          sublinear_tf=True)
+    vec = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), preprocessor=_key, sublinear_tf=True
+    )
     mat_shared = vec.fit_transform(shared)
     mat_data = vec.transform(data)
     found = []
@@ -60,8 +59,9 @@ def overlaps(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", default="data/posts.csv")
     parser.add_argument("--shared", default="../shared", type=Path)
     parser.add_argument("--threshold", type=float, default=0.8)

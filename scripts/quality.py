@@ -25,8 +25,9 @@ from postkind.model import load_model
 from postkind.text import normalise
 
 
-def fasttext_reference(train_texts: list[str], train_labels: list[str], texts: list[str],
-                       seed: int = 0) -> list[str] | None:
+def fasttext_reference(
+    train_texts: list[str], train_labels: list[str], texts: list[str], seed: int = 0
+) -> list[str] | None:
     """Train fastText (word bigrams) on the training posts and label ``texts``."""
     try:
         import fasttext
@@ -37,8 +38,9 @@ def fasttext_reference(train_texts: list[str], train_labels: list[str], texts: l
         with open(path, "w", encoding="utf-8") as fh:
             for text, label in zip(train_texts, train_labels, strict=True):
                 fh.write(f"__label__{label} {_ft_text(text)}\n")
-        model = fasttext.train_supervised(path, wordNgrams=2, epoch=25, lr=0.5, seed=seed,
-                                          thread=1, verbose=0)
+        model = fasttext.train_supervised(
+            path, wordNgrams=2, epoch=25, lr=0.5, seed=seed, thread=1, verbose=0
+        )
     labels, _ = model.predict([_ft_text(t) for t in texts])  # a list: single strings fail
     return [lab[0].replace("__label__", "") for lab in labels]
 
@@ -49,14 +51,17 @@ def _ft_text(text: str) -> str:
 
 def _row(name: str, m: dict[str, Any]) -> str:
     p = m["per_label"]
-    return (f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
-            f"{p['broadcast']['precision']:.3f} / {p['broadcast']['recall']:.3f} | "
-            f"{p['conversational']['precision']:.3f} / {p['conversational']['recall']:.3f} |")
+    return (
+        f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
+        f"{p['broadcast']['precision']:.3f} / {p['broadcast']['recall']:.3f} | "
+        f"{p['conversational']['precision']:.3f} / {p['conversational']['recall']:.3f} |"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="models/postkind.joblib")
     parser.add_argument("--shared", default="../shared", type=Path)
     parser.add_argument("--out", default="reports", type=Path)
@@ -69,8 +74,7 @@ def main() -> int:
     posts = read_posts(eval_path)
     texts, truth = posts["text"].tolist(), posts["label"].tolist()
     sources = posts["source"].astype(str).tolist()
-    report = evaluate(texts, truth, model=model, slices=sources,
-                      report_dir=args.out / "quality")
+    report = evaluate(texts, truth, model=model, slices=sources, report_dir=args.out / "quality")
 
     train_files = [f["path"] for f in model.metadata["data"]["files"]]
     train = read_posts(train_files)
@@ -85,22 +89,29 @@ def main() -> int:
     rules = baselines(texts, majority=model.metadata.get("majority_label", "broadcast"))
     rules["leading @ or no URL -> conversational"] = [
         "conversational" if a == "conversational" or u == "conversational" else "broadcast"
-        for a, u in zip(rules["leading @ -> conversational"], rules["URL -> broadcast"],
-                        strict=True)]
+        for a, u in zip(
+            rules["leading @ -> conversational"], rules["URL -> broadcast"], strict=True
+        )
+    ]
     systems["leading @ or no URL -> conversational"] = score(
-        truth, rules["leading @ or no URL -> conversational"])
-    best_rule = max(m["macro_f1"] for name, m in systems.items()
-                    if name != "postkind" and not name.startswith("fastText"))
+        truth, rules["leading @ or no URL -> conversational"]
+    )
+    best_rule = max(
+        m["macro_f1"]
+        for name, m in systems.items()
+        if name != "postkind" and not name.startswith("fastText")
+    )
     ours = report["model"]["macro_f1"]
     heldout_f1 = model.metadata["heldout"]["model"]["macro_f1"]
     slices = {name: s["model"] for name, s in report["slices"].items()}
     targets = {
         "macro-F1 >= 0.92": ours >= 0.92,
         "accuracy >= 0.88 on every slice with >= 25 posts": all(
-            m["accuracy"] >= 0.88 for m in slices.values() if m["n"] >= 25),
+            m["accuracy"] >= 0.88 for m in slices.values() if m["n"] >= 25
+        ),
         "macro-F1 >= best trivial rule + 0.12": ours >= best_rule + 0.12,
-        "above fastText on the same data": ft is None or ours > systems[
-            "fastText (same data/ posts)"]["macro_f1"],
+        "above fastText on the same data": ft is None
+        or ours > systems["fastText (same data/ posts)"]["macro_f1"],
         "ECE <= 0.05": report["calibration"]["ece"] <= 0.05,
         "held-out vs real macro-F1 gap <= 0.05": abs(heldout_f1 - ours) <= 0.05,
     }
@@ -127,8 +138,13 @@ def main() -> int:
     text = "\n".join(lines)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.md").write_text(text + "\n", encoding="utf-8")
-    result = {"systems": systems, "slices": slices, "calibration": report["calibration"],
-              "heldout_macro_f1": heldout_f1, "targets": targets}
+    result = {
+        "systems": systems,
+        "slices": slices,
+        "calibration": report["calibration"],
+        "heldout_macro_f1": heldout_f1,
+        "targets": targets,
+    }
     (args.out / "quality.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(text)
     return 0

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import LABELS, TEXTS
 
+from conftest import LABELS, TEXTS
 from postkind.cli import build_parser, main
 
 from .conftest import write
@@ -20,7 +20,9 @@ def labelled_csv(path: Path) -> Path:
 
 
 def test_help_for_every_subcommand(capsys):
-    for command in ("train", "evaluate", "predict", "tag", "explain"):
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"train", "evaluate", "predict", "tag", "explain", "sample", "label"} <= set(commands)
+    for command in commands:
         assert main([command, "--help"]) == 0
         assert f"usage: postkind {command}" in capsys.readouterr().out
 
@@ -46,8 +48,19 @@ def test_missing_model_exits_1_and_says_make_train(tmp_path, capsys):
 
 
 def test_tag_errors_exit_2_naming_the_file(model_path, tmp_path, capsys):
-    assert main(["tag", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.csv"),
-                 "--model", str(model_path)]) == 2
+    assert (
+        main(
+            [
+                "tag",
+                str(tmp_path / "none.csv"),
+                "-o",
+                str(tmp_path / "o.csv"),
+                "--model",
+                str(model_path),
+            ]
+        )
+        == 2
+    )
     assert "none.csv: file not found" in capsys.readouterr().err
     src = write(tmp_path / "in.csv", "id,user\n1,a\n")
     assert main(["tag", str(src), "-o", str(tmp_path / "o.csv"), "--model", str(model_path)]) == 2
@@ -58,7 +71,7 @@ def test_tag_errors_exit_2_naming_the_file(model_path, tmp_path, capsys):
 def test_tag_stdin_to_stdout(model_path, monkeypatch, capfdbinary):
     import io
 
-    data = "id,text\n1,lol same\n2,Shop now: 20% off\n".encode()
+    data = b"id,text\n1,lol same\n2,Shop now: 20% off\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["tag", "-", "-o", "-", "--model", str(model_path), "--jobs", "1"]) == 0
     out = capfdbinary.readouterr().out.decode()
@@ -69,8 +82,9 @@ def test_tag_stdin_to_stdout(model_path, monkeypatch, capfdbinary):
 def test_train_evaluate_and_explain_through_the_cli(tmp_path, capsys):
     data = labelled_csv(tmp_path / "posts.csv")
     model = tmp_path / "m.joblib"
-    assert main(["train", "--data", str(data), "--model", str(model), "--seed", "3",
-                 "--quick"]) == 0
+    assert (
+        main(["train", "--data", str(data), "--model", str(model), "--seed", "3", "--quick"]) == 0
+    )
     out = capsys.readouterr().out
     assert "held out" in out and "URL -> broadcast" in out and model.exists()
 
@@ -87,7 +101,9 @@ def test_train_evaluate_and_explain_through_the_cli(tmp_path, capsys):
 
 
 def test_train_refuses_a_single_label(tmp_path, capsys):
-    data = write(tmp_path / "p.csv", "text,label\n" + "".join(f"p{i},broadcast\n" for i in range(30)))
+    data = write(
+        tmp_path / "p.csv", "text,label\n" + "".join(f"p{i},broadcast\n" for i in range(30))
+    )
     assert main(["train", "--data", str(data), "--model", str(tmp_path / "m.joblib")]) == 2
     assert "0 posts labelled 'conversational'" in capsys.readouterr().err
     assert not (tmp_path / "m.joblib").exists()
@@ -113,7 +129,19 @@ def test_train_on_weak_structural_labels(tmp_path, capsys):
     rows = pd.DataFrame({"text": TEXTS, "is_reply": [lab == "conversational" for lab in LABELS]})
     rows.to_json(tmp_path / "export.jsonl", orient="records", lines=True)
     model = tmp_path / "weak.joblib"
-    assert main(["train", "--weak-labels", "--quick", "--data", str(tmp_path / "export.jsonl"),
-                 "--model", str(model)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--weak-labels",
+                "--quick",
+                "--data",
+                str(tmp_path / "export.jsonl"),
+                "--model",
+                str(model),
+            ]
+        )
+        == 0
+    )
     assert "labelled by reply structure" in capsys.readouterr().out
     assert model.exists()

@@ -5,7 +5,9 @@ from postkind.errors import DataError
 
 from .conftest import write
 
-ROWS = "".join(f"post {i} about things,broadcast\n@p{i} thanks!,conversational\n" for i in range(12))
+ROWS = "".join(
+    f"post {i} about things,broadcast\n@p{i} thanks!,conversational\n" for i in range(12)
+)
 
 
 def good_csv(tmp_path, name="posts.csv"):
@@ -54,8 +56,9 @@ def test_unusable_files_are_named_with_the_fix(tmp_path, content, message):
 
 
 def test_non_utf8_bytes_name_the_line(tmp_path):
-    path = write(tmp_path / "p.csv", "text,label\nfine,broadcast\ncaf\xe9 ok,broadcast\n".encode(
-        "latin-1"))
+    path = write(
+        tmp_path / "p.csv", "text,label\nfine,broadcast\ncaf\xe9 ok,broadcast\n".encode("latin-1")
+    )
     with pytest.raises(DataError, match="line 3.*not valid UTF-8"):
         read_posts(path)
 
@@ -88,8 +91,10 @@ def test_empty_texts_are_an_error_naming_the_rows(tmp_path):
 
 
 def test_too_few_posts_of_a_label(tmp_path):
-    path = write(tmp_path / "p.csv", "text,label\n" + "".join(f"n{i},broadcast\n" for i in range(20))
-                 + "hi,conversational\n")
+    path = write(
+        tmp_path / "p.csv",
+        "text,label\n" + "".join(f"n{i},broadcast\n" for i in range(20)) + "hi,conversational\n",
+    )
     with pytest.raises(DataError, match="1 posts labelled 'conversational'.*at least 10"):
         read_posts(path, min_per_label=10)
 

@@ -1,23 +1,34 @@
 import json
 
 import pytest
-from conftest import LABELS, TEXTS
 
+from conftest import LABELS, TEXTS
 from postkind.evaluation import baselines, calibration, evaluate, format_report, score
 
 
 def test_baselines_follow_their_rules():
     rules = baselines(["@a hi", "news http://x.co", "@b see https://y.co", "hello"])
-    assert rules["leading @ -> conversational"] == ["conversational", "broadcast",
-                                                    "conversational", "broadcast"]
-    assert rules["URL -> broadcast"] == ["conversational", "broadcast", "broadcast",
-                                         "conversational"]
+    assert rules["leading @ -> conversational"] == [
+        "conversational",
+        "broadcast",
+        "conversational",
+        "broadcast",
+    ]
+    assert rules["URL -> broadcast"] == [
+        "conversational",
+        "broadcast",
+        "broadcast",
+        "conversational",
+    ]
     assert rules["majority"] == ["broadcast"] * 4
 
 
 def test_score_reports_every_metric():
-    m = score(["broadcast", "conversational", "conversational"],
-              ["broadcast", "broadcast", "conversational"], [0.1, 0.4, 0.9])
+    m = score(
+        ["broadcast", "conversational", "conversational"],
+        ["broadcast", "broadcast", "conversational"],
+        [0.1, 0.4, 0.9],
+    )
     assert m["accuracy"] == pytest.approx(2 / 3)
     assert m["per_label"]["conversational"]["recall"] == 0.5
     assert m["confusion_matrix"]["matrix"] == [[1, 0], [1, 1]]
@@ -30,11 +41,21 @@ def test_calibration_of_a_perfectly_calibrated_bin_is_zero():
 
 
 def test_evaluate_writes_reports(tiny_model, tmp_path):
-    report = evaluate(TEXTS, LABELS, model=tiny_model, report_dir=tmp_path,
-                      slices=["a"] * 20 + ["b"] * (len(TEXTS) - 20))
+    report = evaluate(
+        TEXTS,
+        LABELS,
+        model=tiny_model,
+        report_dir=tmp_path,
+        slices=["a"] * 20 + ["b"] * (len(TEXTS) - 20),
+    )
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["confusion.png", "metrics.json", "misclassified.csv", "precision_recall.png",
-                     "reliability.png"]
+    assert names == [
+        "confusion.png",
+        "metrics.json",
+        "misclassified.csv",
+        "precision_recall.png",
+        "reliability.png",
+    ]
     assert json.loads((tmp_path / "metrics.json").read_text())["model"]["n"] == len(TEXTS)
     assert set(report["slices"]) == {"a", "b"}
     table = format_report(report)

@@ -19,8 +19,18 @@ def test_save_and_load_round_trip_gives_identical_predictions(tiny_model, tmp_pa
 
 def test_metadata_records_versions_labels_and_heldout_metrics(tiny_model):
     meta = tiny_model.metadata
-    for key in ("postkind_version", "sklearn_version", "labels", "created", "chosen", "heldout",
-                "rows", "seed", "cv", "threshold"):
+    for key in (
+        "postkind_version",
+        "sklearn_version",
+        "labels",
+        "created",
+        "chosen",
+        "heldout",
+        "rows",
+        "seed",
+        "cv",
+        "threshold",
+    ):
         assert key in meta
     assert meta["labels"] == ["broadcast", "conversational"]
     assert 0 <= meta["heldout"]["model"]["macro_f1"] <= 1

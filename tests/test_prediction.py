@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEXTS
 
+from conftest import TEXTS
 from postkind.errors import DataError, ModelError
 from postkind.prediction import predict, predict_proba, resolve_model, tag, tag_file
 
@@ -38,14 +38,25 @@ def test_loaded_model_is_cached(model_path):
 
 
 def test_tag_file_keeps_columns_order_and_empty_rows(tiny_model, tmp_path):
-    src = write(tmp_path / "in.csv",
-                'id,message,likes\n1,@sam thanks!,3\n2,,0\n3,"multi\nline 🎉 news http://x.co",7\n')
+    src = write(
+        tmp_path / "in.csv",
+        'id,message,likes\n1,@sam thanks!,3\n2,,0\n3,"multi\nline 🎉 news http://x.co",7\n',
+    )
     result = tag_file(src, tmp_path / "out.csv", model=tiny_model, jobs=1)
     out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
-    assert result == {"rows": 3, "tagged": 2, "text_column": "message",
-                      "output": str(tmp_path / "out.csv")}
-    assert out.columns.tolist() == ["id", "message", "likes", "postkind_label",
-                                    "postkind_confidence"]
+    assert result == {
+        "rows": 3,
+        "tagged": 2,
+        "text_column": "message",
+        "output": str(tmp_path / "out.csv"),
+    }
+    assert out.columns.tolist() == [
+        "id",
+        "message",
+        "likes",
+        "postkind_label",
+        "postkind_confidence",
+    ]
     assert out["id"].tolist() == ["1", "2", "3"]
     assert out["message"][2] == "multi\nline 🎉 news http://x.co"
     assert out["postkind_label"][1] == "" and out["postkind_confidence"][1] == ""

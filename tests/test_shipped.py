@@ -10,10 +10,12 @@ from postkind.prediction import tag_file
 
 from .conftest import SHARED, SHIPPED_MODEL
 
-needs_model = pytest.mark.skipif(not SHIPPED_MODEL.exists(),
-                                 reason="models/postkind.joblib absent: run `make train`")
-needs_shared = pytest.mark.skipif(not (SHARED / "eval").exists(),
-                                  reason="../shared (real labelled posts) is absent")
+needs_model = pytest.mark.skipif(
+    not SHIPPED_MODEL.exists(), reason="models/postkind.joblib absent: run `make train`"
+)
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "eval").exists(), reason="../shared (real labelled posts) is absent"
+)
 
 
 @needs_model

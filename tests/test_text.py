@@ -25,8 +25,15 @@ def test_tokenizer_keeps_markers_emoji_and_emoticons():
 
 
 def test_quote_marks_are_tokens_but_other_punctuation_is_dropped():
-    assert analyse('"@afp: storm hits." wow, ok...')== ['"', "@user", "storm", "hits", '"', "wow",
-                                                      "ok"]
+    assert analyse('"@afp: storm hits." wow, ok...') == [
+        '"',
+        "@user",
+        "storm",
+        "hits",
+        '"',
+        "wow",
+        "ok",
+    ]
 
 
 @given(st.text())

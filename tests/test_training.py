@@ -1,6 +1,6 @@
 import pytest
-from conftest import FAST, LABELS, TEXTS
 
+from conftest import FAST, LABELS, TEXTS
 from postkind.errors import DataError
 from postkind.training import TrainConfig, train
 
@@ -19,8 +19,12 @@ def test_heldout_split_is_stratified_and_disjoint_from_training(tiny_model):
 
 
 def test_cross_validation_chooses_between_classifier_families():
-    config = TrainConfig(grid=(("logreg", (10.0,)), ("cnb", (0.3,)), ("sgd", (1e-4,)),
-                               ("svm", (1.0,))), char_ngrams=(None, (2, 4)), folds=3, jobs=1)
+    config = TrainConfig(
+        grid=(("logreg", (10.0,)), ("cnb", (0.3,)), ("sgd", (1e-4,)), ("svm", (1.0,))),
+        char_ngrams=(None, (2, 4)),
+        folds=3,
+        jobs=1,
+    )
     model = train(TEXTS, LABELS, config=config)
     families = {r["params"]["classifier"] for r in model.metadata["cv"]["results"]}
     assert families == {"logreg", "cnb", "sgd", "svm"}
@@ -46,8 +50,12 @@ def test_duplicates_are_dropped_before_splitting():
 
 def test_weighted_user_posts_always_stay_in_the_training_split():
     user = ["@kim see you at the match tonight?", "Our spring menu is live, book now!"]
-    model = train(TEXTS + user, LABELS + ["conversational", "broadcast"],
-                  weights=[1.0] * len(TEXTS) + [3.0, 3.0], config=FAST)
+    model = train(
+        TEXTS + user,
+        LABELS + ["conversational", "broadcast"],
+        weights=[1.0] * len(TEXTS) + [3.0, 3.0],
+        config=FAST,
+    )
     from postkind.training import text_digest
 
     assert model.metadata["rows"]["weighted"] == 2

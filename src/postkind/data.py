@@ -172,7 +172,7 @@ def _bad_utf8_line(path: str | os.PathLike[str]) -> int:
 def _utf8_error(path: str | os.PathLike[str], exc: UnicodeDecodeError) -> DataError:
     line = _bad_utf8_line(path) if str(path) != "-" else None
     return DataError(
-        f"is not valid UTF-8 ({exc.reason} at byte {exc.object[exc.start:exc.end]!r}); "
+        f"is not valid UTF-8 ({exc.reason} at byte {exc.object[exc.start : exc.end]!r}); "
         "re-save the file as UTF-8 (or read a CSV that Excel saved in Windows-1252 with "
         "--format excel-csv)",
         path=path,
@@ -246,8 +246,9 @@ def iter_table(
             except UnicodeDecodeError as exc:
                 raise _utf8_error(path, exc) from exc
             except pd.errors.EmptyDataError as exc:
-                raise DataError("has no header row; the first line must name the columns",
-                                path=path) from exc
+                raise DataError(
+                    "has no header row; the first line must name the columns", path=path
+                ) from exc
             except (pd.errors.ParserError, ValueError) as exc:
                 raise _parser_error(path, exc) from exc
             if fmt == "jsonl":
@@ -263,9 +264,7 @@ def iter_table(
 def _text_reader(fh: IO[bytes], fmt: str, chunk_size: int) -> Iterator[pd.DataFrame]:
     if fmt == "jsonl":
         return iter(
-            pd.read_json(
-                fh, lines=True, chunksize=chunk_size, dtype=False, encoding="utf-8-sig"
-            )
+            pd.read_json(fh, lines=True, chunksize=chunk_size, dtype=False, encoding="utf-8-sig")
         )
     return iter(
         pd.read_csv(

@@ -22,7 +22,15 @@ from sklearn.metrics import (
 from postkind.labels import BROADCAST, CONVERSATIONAL, LABELS
 from postkind.model import Model
 
-__all__ = ["evaluate", "evaluate_files", "score", "baselines", "calibration", "format_report", "BASELINES"]
+__all__ = [
+    "evaluate",
+    "evaluate_files",
+    "score",
+    "baselines",
+    "calibration",
+    "format_report",
+    "BASELINES",
+]
 
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 
@@ -61,17 +69,20 @@ def score(
     (0.5, 1.0)
     """
     labels = list(LABELS)
-    p, r, f, s = precision_recall_fscore_support(
-        truth, predicted, labels=labels, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
     out: dict[str, Any] = {
         "n": len(truth),
         "accuracy": float(accuracy_score(truth, predicted)),
-        "macro_f1": float(f1_score(truth, predicted, labels=labels, average="macro",
-                                   zero_division=0)),
+        "macro_f1": float(
+            f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
+        ),
         "per_label": {
-            lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                  "support": int(s[i])}
+            lab: {
+                "precision": float(p[i]),
+                "recall": float(r[i]),
+                "f1": float(f[i]),
+                "support": int(s[i]),
+            }
             for i, lab in enumerate(labels)
         },
         "confusion_matrix": {
@@ -113,9 +124,15 @@ def calibration(
             continue
         gap = abs(conf[mask].mean() - correct[mask].mean())
         ece += mask.mean() * gap
-        rows.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": int(mask.sum()),
-                     "confidence": float(conf[mask].mean()),
-                     "accuracy": float(correct[mask].mean())})
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "n": int(mask.sum()),
+                "confidence": float(conf[mask].mean()),
+                "accuracy": float(correct[mask].mean()),
+            }
+        )
     return {"ece": float(ece), "bins": rows}
 
 
@@ -170,7 +187,9 @@ def evaluate(
     }
     if slices is not None:
         report["slices"] = {}
-        frame = pd.DataFrame({"t": truth, "p": predicted, "s": list(slices), "i": range(len(truth))})
+        frame = pd.DataFrame(
+            {"t": truth, "p": predicted, "s": list(slices), "i": range(len(truth))}
+        )
         for name, group in frame.groupby("s", sort=True):
             idx = group["i"].to_numpy()
             report["slices"][str(name)] = {
@@ -272,20 +291,26 @@ def format_report(report: dict[str, Any]) -> str:
 
     def row(name: str, m: dict[str, Any]) -> str:
         f1 = m["per_label"]
-        return (f"{name:<30} {m['accuracy']:>8.3f}  {m['macro_f1']:>8.3f}  "
-                f"{f1[BROADCAST]['f1']:>9.3f}  {f1[CONVERSATIONAL]['f1']:>8.3f}")
+        return (
+            f"{name:<30} {m['accuracy']:>8.3f}  {m['macro_f1']:>8.3f}  "
+            f"{f1[BROADCAST]['f1']:>9.3f}  {f1[CONVERSATIONAL]['f1']:>8.3f}"
+        )
 
     lines.append(row("postkind", report["model"]))
     lines += [row(name, m) for name, m in report["baselines"].items()]
     m = report["model"]
     auc = m.get("roc_auc")
     lines.append("")
-    lines.append(f"posts: {m['n']}   ROC-AUC: {'n/a' if auc is None else f'{auc:.3f}'}   "
-                 f"ECE: {report['calibration']['ece']:.3f}   threshold: {report['threshold']:.2f}")
+    lines.append(
+        f"posts: {m['n']}   ROC-AUC: {'n/a' if auc is None else f'{auc:.3f}'}   "
+        f"ECE: {report['calibration']['ece']:.3f}   threshold: {report['threshold']:.2f}"
+    )
     for name, s in report.get("slices", {}).items():
         best = max(s["baselines"].values(), key=lambda b: b["macro_f1"])["macro_f1"]
-        lines.append(f"  slice {name:<24} n={s['model']['n']:<5} acc {s['model']['accuracy']:.3f}"
-                     f"  macro-F1 {s['model']['macro_f1']:.3f}  (best rule {best:.3f})")
+        lines.append(
+            f"  slice {name:<24} n={s['model']['n']:<5} acc {s['model']['accuracy']:.3f}"
+            f"  macro-F1 {s['model']['macro_f1']:.3f}  (best rule {best:.3f})"
+        )
     return "\n".join(lines)
 
 
@@ -317,21 +342,34 @@ def evaluate_files(
     posts = read_posts(paths, text_column=text_column, label_column=label_column)
     seen = {str(p): file_sha256(p) in trained_on for p in paths}
     heldout = set(fitted.metadata.get("heldout_digests", []))
-    keep = [not seen[f] or text_digest(t) in heldout
-            for f, t in zip(posts["source_file"], posts["text"], strict=True)]
+    keep = [
+        not seen[f] or text_digest(t) in heldout
+        for f, t in zip(posts["source_file"], posts["text"], strict=True)
+    ]
     posts = posts[keep]
     slices = None
     if slice_column is not None:
         if slice_column not in posts.columns:
             from postkind.errors import DataError
 
-            raise DataError(f"has no column {slice_column!r} to slice by",
-                            path=", ".join(map(str, paths)), column=slice_column)
+            raise DataError(
+                f"has no column {slice_column!r} to slice by",
+                path=", ".join(map(str, paths)),
+                column=slice_column,
+            )
         slices = posts[slice_column].astype(str).tolist()
-    report = evaluate(posts["text"].tolist(), posts["label"].tolist(), model=fitted,
-                      report_dir=report_dir, slices=slices)
-    report["data"] = {"files": [str(p) for p in paths],
-                      "heldout_only": any(seen.values()), "rows": len(posts)}
+    report = evaluate(
+        posts["text"].tolist(),
+        posts["label"].tolist(),
+        model=fitted,
+        report_dir=report_dir,
+        slices=slices,
+    )
+    report["data"] = {
+        "files": [str(p) for p in paths],
+        "heldout_only": any(seen.values()),
+        "rows": len(posts),
+    }
     if report_dir is not None:
         _atomic_write(Path(report_dir) / "metrics.json", json.dumps(report, indent=2).encode())
     return report

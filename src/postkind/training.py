@@ -15,7 +15,12 @@ import numpy as np
 import sklearn
 from joblib import Memory
 from sklearn.metrics import f1_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_predict,
+    train_test_split,
+)
 
 from postkind.data import MIN_PER_LABEL
 from postkind.errors import DataError
@@ -74,8 +79,7 @@ def _dedupe(
     for text, label, weight in zip(texts, labels, weights, strict=True):
         seen[text] = (label, weight)
     kept = list(seen)
-    return ([*kept], [seen[t][0] for t in kept], [seen[t][1] for t in kept],
-            len(texts) - len(kept))
+    return ([*kept], [seen[t][0] for t in kept], [seen[t][1] for t in kept], len(texts) - len(kept))
 
 
 def _best_threshold(y: np.ndarray, proba: np.ndarray) -> float:
@@ -135,8 +139,10 @@ def train(
         raise DataError(f"labels must be {' or '.join(LABELS)}; found {unknown}")
     for label in LABELS:
         if labels.count(label) < MIN_PER_LABEL:
-            raise DataError(f"{labels.count(label)} distinct posts labelled {label!r}; training "
-                            f"needs at least {MIN_PER_LABEL} of each label")
+            raise DataError(
+                f"{labels.count(label)} distinct posts labelled {label!r}; training "
+                f"needs at least {MIN_PER_LABEL} of each label"
+            )
     # Posts with a weight of their own (a user's labels) always stay in the training split;
     # the held-out split is drawn from the base data only.
     base = [i for i, w in enumerate(weights) if w == 1.0]
@@ -153,8 +159,11 @@ def train(
     folds = StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed)
     grid = [
         {
-            "features": [build_pipeline(word_ngrams=cfg.word_ngrams, char_ngrams=chars)
-                         .named_steps["features"]],
+            "features": [
+                build_pipeline(word_ngrams=cfg.word_ngrams, char_ngrams=chars).named_steps[
+                    "features"
+                ]
+            ],
             "clf": [_classifier(name, s, cfg.seed) for s in strengths],
         }
         for chars in cfg.char_ngrams
@@ -164,14 +173,24 @@ def train(
         # The cache lets every classifier of a fold reuse that fold's fitted features.
         memory = Memory(cache, verbose=0)
         search = GridSearchCV(
-            build_pipeline(seed=cfg.seed).set_params(memory=memory), grid, scoring="f1_macro",
-            cv=folds, n_jobs=cfg.jobs, refit=False, error_score="raise",
+            build_pipeline(seed=cfg.seed).set_params(memory=memory),
+            grid,
+            scoring="f1_macro",
+            cv=folds,
+            n_jobs=cfg.jobs,
+            refit=False,
+            error_score="raise",
         )
         search.fit(x_train, y_train, **fit_params)
         best = search.best_params_
         oof = cross_val_predict(
-            build_pipeline(seed=cfg.seed).set_params(memory=memory, **best), x_train, y_train,
-            cv=folds, method="predict_proba", n_jobs=cfg.jobs, params=fit_params,
+            build_pipeline(seed=cfg.seed).set_params(memory=memory, **best),
+            x_train,
+            y_train,
+            cv=folds,
+            method="predict_proba",
+            n_jobs=cfg.jobs,
+            params=fit_params,
         )
     pipeline = build_pipeline(seed=cfg.seed).set_params(**best)
     classes = sorted(LABELS)
@@ -186,8 +205,12 @@ def train(
     chosen = _describe(best)
     cv_table = [
         {"params": _describe(p), "macro_f1": float(m), "std": float(s)}
-        for p, m, s in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"],
-                           search.cv_results_["std_test_score"], strict=True)
+        for p, m, s in zip(
+            search.cv_results_["params"],
+            search.cv_results_["mean_test_score"],
+            search.cv_results_["std_test_score"],
+            strict=True,
+        )
     ]
     from postkind import __version__
 
@@ -199,20 +222,29 @@ def train(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seed": cfg.seed,
         "data": dict(data_info or {}),
-        "rows": {"total": len(texts), "duplicates_dropped": dropped, "train": len(x_train),
-                 "weighted": sum(1 for w in weights if w != 1.0),
-                 "heldout": len(x_test),
-                 "train_by_label": {lab: y_train.count(lab) for lab in LABELS},
-                 "heldout_by_label": {lab: y_test.count(lab) for lab in LABELS}},
+        "rows": {
+            "total": len(texts),
+            "duplicates_dropped": dropped,
+            "train": len(x_train),
+            "weighted": sum(1 for w in weights if w != 1.0),
+            "heldout": len(x_test),
+            "train_by_label": {lab: y_train.count(lab) for lab in LABELS},
+            "heldout_by_label": {lab: y_test.count(lab) for lab in LABELS},
+        },
         "majority_label": majority,
         "chosen": chosen,
         "threshold": threshold,
-        "cv": {"folds": cfg.folds, "best_macro_f1": float(search.best_score_),
-               "results": sorted(cv_table, key=lambda r: -r["macro_f1"])},
+        "cv": {
+            "folds": cfg.folds,
+            "best_macro_f1": float(search.best_score_),
+            "results": sorted(cv_table, key=lambda r: -r["macro_f1"]),
+        },
         "heldout": {
             "model": score(y_test, predicted, proba),
-            "baselines": {name: score(y_test, pred)
-                          for name, pred in baselines(x_test, majority=majority).items()},
+            "baselines": {
+                name: score(y_test, pred)
+                for name, pred in baselines(x_test, majority=majority).items()
+            },
             "calibration": calibration(y_test, proba),
             "threshold": threshold,
         },
@@ -225,8 +257,12 @@ def train(
 def _describe(params: dict[str, Any]) -> dict[str, Any]:
     clf = params["clf"]
     name = type(clf).__name__
-    family = {"LogisticRegression": "logreg", "CalibratedClassifierCV": "svm",
-              "SGDClassifier": "sgd", "ComplementNB": "cnb"}[name]
+    family = {
+        "LogisticRegression": "logreg",
+        "CalibratedClassifierCV": "svm",
+        "SGDClassifier": "sgd",
+        "ComplementNB": "cnb",
+    }[name]
     if family == "svm":
         strength = clf.estimator.C
     elif family == "logreg":
