@@ -289,7 +289,7 @@ def _write_part(
     tmp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
     try:
         with fs.open(tmp, "wb") as fh:
-            fh.write(_encode(frame.reset_index(drop=True), fmt))
+            fh.write(_encode(frame, fmt))  # every encoder drops the index
         fs.mv(tmp, path)
     except BaseException:
         if fs.exists(tmp):
@@ -301,8 +301,11 @@ def _write_part(
 # --- the run ------------------------------------------------------------------------------------
 
 
-def _check_resume(fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume: bool) -> set[str]:
-    """Return the names of complete parts already in ``root``; refuse a mismatched folder."""
+def _check_resume(
+    fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume: bool, shown: str
+) -> set[str]:
+    """Return the names of complete parts already in ``root`` (named ``shown`` in errors);
+    refuse a folder holding another run."""
     names = {posixpath.basename(p) for p in fs.ls(root, detail=False)}
     done = {n for n in names if n.startswith("part-") and n.endswith(f".{fmt}")}
     others = {n for n in names if n.startswith("part-")} - done
@@ -311,7 +314,7 @@ def _check_resume(fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume
             raise DataError(
                 "already holds tagged parts; pass --resume (resume=True) to finish "
                 "that run, or choose an empty folder",
-                path=fs.unstrip_protocol(root),
+                path=shown,
             )
         return set()
     if MANIFEST in names:
@@ -323,12 +326,12 @@ def _check_resume(fs: Any, root: str, manifest: dict[str, Any], fmt: str, resume
             raise DataError(
                 f"was written by a run with other {', '.join(changed)}; resume only "
                 "the same inputs and options, or choose an empty folder",
-                path=fs.unstrip_protocol(root),
+                path=shown,
             )
     elif done or others:
         raise DataError(
             "holds parts but no run manifest; choose an empty folder",
-            path=fs.unstrip_protocol(root),
+            path=shown,
         )
     return done
 
@@ -531,7 +534,7 @@ def _tag_files(
         "model": _model_id(fitted),
     }
     fs.makedirs(root, exist_ok=True)
-    done = _check_resume(fs, root, manifest, output_format, resume)
+    done = _check_resume(fs, root, manifest, output_format, resume, os.fspath(output_dir))
     with fs.open(posixpath.join(root, MANIFEST), "w") as fh:
         json.dump(manifest, fh, indent=2)
     pending = [i for i in range(tagged.npartitions) if part_name(i, output_format) not in done]
@@ -551,7 +554,7 @@ def _tag_files(
         "written": len(pending),
         "skipped": len(done),
         "text_column": column,
-        "output": fs.unstrip_protocol(root),
+        "output": os.fspath(output_dir),
         "workers": workers,
     }
 
