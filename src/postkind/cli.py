@@ -127,51 +127,40 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tag_dask(args: argparse.Namespace) -> int:
-    from postkind.distributed import tag_files_dask
-
-    result = tag_files_dask(
-        args.input,
-        args.output,
-        model=args.model,
-        text_column=args.text_column,
-        scheduler=args.scheduler,
-        jobs=args.jobs,
-        resume=args.resume,
-        input_format=args.input_format or args.format,
-        output_format=args.output_format or args.format or "parquet",
-        min_confidence=args.min_confidence,
-        chunk_size=args.chunk_size,
-    )
-    print(
-        f"tagged {result['tagged']} of {result['rows']} rows in {result['written']} parts "
-        f"({result['skipped']} already complete) -> {result['output']}",
-        file=sys.stderr,
-    )
-    return 0
+def _tag_options(args: argparse.Namespace, *, default_format: str | None) -> dict[str, Any]:
+    """The options `tag` passes on, whichever engine runs it."""
+    return {
+        "text_column": args.text_column,
+        "model": args.model,
+        "input_format": args.input_format or args.format,
+        "output_format": args.output_format or args.format or default_format,
+        "min_confidence": args.min_confidence,
+        "chunk_size": args.chunk_size,
+        "jobs": args.jobs,
+    }
 
 
 def _tag(args: argparse.Namespace) -> int:
-    from postkind.prediction import tag_file
-
     if args.engine == "dask":
-        return _tag_dask(args)
-    if args.scheduler or args.resume:
-        raise DataError("--scheduler and --resume need --engine dask")
-    result = tag_file(
-        args.input,
-        args.output,
-        text_column=args.text_column,
-        model=args.model,
-        input_format=args.input_format or args.format,
-        output_format=args.output_format or args.format,
-        min_confidence=args.min_confidence,
-        chunk_size=args.chunk_size,
-        jobs=args.jobs,
-    )
+        from postkind.distributed import tag_files_dask
+
+        result = tag_files_dask(
+            args.input,
+            args.output,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            **_tag_options(args, default_format="parquet"),
+        )
+        done = f"in {result['written']} parts ({result['skipped']} already complete)"
+    else:
+        from postkind.prediction import tag_file
+
+        if args.scheduler or args.resume:
+            raise DataError("--scheduler and --resume need --engine dask")
+        result = tag_file(args.input, args.output, **_tag_options(args, default_format=None))
+        done = f"(text column {result['text_column']!r})"
     print(
-        f"tagged {result['tagged']} of {result['rows']} rows (text column "
-        f"{result['text_column']!r}) -> {result['output']}",
+        f"tagged {result['tagged']} of {result['rows']} rows {done} -> {result['output']}",
         file=sys.stderr,
     )
     return 0
