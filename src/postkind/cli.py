@@ -116,14 +116,16 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from postkind.prediction import predict_proba, resolve_model
+    import pandas as pd
+
+    from postkind.prediction import CONFIDENCE_COLUMN, LABEL_COLUMN, tag_frame
 
     texts = args.text or [line.rstrip("\n") for line in sys.stdin]
-    model = resolve_model(args.model)
-    proba = predict_proba(texts, model=model)
-    for text, p, label in zip(texts, proba, model.labels_for(proba), strict=True):
-        conf = p if label == "conversational" else 1 - p
-        print(f"{label}\t{conf:.3f}\t{text}")
+    tagged = tag_frame(pd.DataFrame({"text": texts}), "text", model=args.model)
+    for text, label, conf in zip(
+        texts, tagged[LABEL_COLUMN], tagged[CONFIDENCE_COLUMN], strict=True
+    ):
+        print(f"{label}\t{'' if label == '' else f'{conf:.3f}'}\t{text}")
     return 0
 
 

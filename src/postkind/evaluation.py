@@ -143,6 +143,7 @@ def evaluate(
     model: Model | str | os.PathLike[str] | None = None,
     report_dir: str | os.PathLike[str] | None = None,
     slices: Sequence[str] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score ``model`` on labelled posts beside the three trivial baselines.
 
@@ -157,6 +158,8 @@ def evaluate(
         ``reliability.png`` and ``misclassified.csv`` there.
     slices : sequence of str, optional
         A group name per post (such as its source); metrics are also given per group.
+    data : dict, optional
+        Facts about the scored data (files, rows) kept under ``data`` in the report.
 
     Returns
     -------
@@ -201,6 +204,8 @@ def evaluate(
             }
     wrong = [i for i, (t, p) in enumerate(zip(truth, predicted, strict=True)) if t != p]
     report["misclassified"] = len(wrong)
+    if data is not None:
+        report["data"] = data
     if report_dir is not None:
         _write_report(Path(report_dir), report, texts, truth, proba, wrong, fitted)
     return report
@@ -364,12 +369,10 @@ def evaluate_files(
         model=fitted,
         report_dir=report_dir,
         slices=slices,
+        data={
+            "files": [str(p) for p in paths],
+            "heldout_only": any(seen.values()),
+            "rows": len(posts),
+        },
     )
-    report["data"] = {
-        "files": [str(p) for p in paths],
-        "heldout_only": any(seen.values()),
-        "rows": len(posts),
-    }
-    if report_dir is not None:
-        _atomic_write(Path(report_dir) / "metrics.json", json.dumps(report, indent=2).encode())
     return report

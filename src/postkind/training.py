@@ -79,7 +79,7 @@ def _dedupe(
     for text, label, weight in zip(texts, labels, weights, strict=True):
         seen[text] = (label, weight)
     kept = list(seen)
-    return ([*kept], [seen[t][0] for t in kept], [seen[t][1] for t in kept], len(texts) - len(kept))
+    return (kept, [seen[t][0] for t in kept], [seen[t][1] for t in kept], len(texts) - len(kept))
 
 
 def _best_threshold(y: np.ndarray, proba: np.ndarray) -> float:
