@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import LABELS, TEXTS
 from postkind import scoring
 from postkind.labels import CONVERSATIONAL
-from postkind.model import Model, build_pipeline, load_model
+from postkind.model import Model, build_pipeline, load_model, save_model
 from postkind.text import normalise, tokenize
 
 from .conftest import SHARED, SHIPPED_MODEL
@@ -111,19 +113,44 @@ def test_compiled_tokeniser_equals_tokenize(text):
     assert [text[i:j] for i, j in spans] == tokenize(text)
 
 
-def test_scorer_is_cached_on_the_model_not_saved_and_rebuilt_after_refit(union_model):
+def test_scorer_travels_with_the_model_and_is_rebuilt_after_refit(union_model):
     first = scoring.cached_scorer(union_model)
     assert scoring.cached_scorer(union_model) is first
     copy = pickle.loads(pickle.dumps(union_model))
-    assert "_scorer" not in copy.__dict__
+    assert "pipeline" not in copy.__dict__, "the pipeline stays pickled until it is read"
+    saved = scoring.cached_scorer(copy)
+    assert saved is not None and saved is not first
     np.testing.assert_allclose(
         copy.predict_proba(TEXTS), union_model.predict_proba(TEXTS), rtol=0, atol=0
     )
+    assert "pipeline" not in copy.__dict__, "scoring must not unpickle the pipeline"
     copy.pipeline.fit(TEXTS[:30] + TEXTS[-10:], LABELS[:30] + LABELS[-10:])
-    assert scoring.cached_scorer(copy) is not first
+    assert scoring.cached_scorer(copy) is not saved
     np.testing.assert_allclose(
         copy.predict_proba(TRICKY), sklearn_proba(copy, TRICKY), rtol=0, atol=TOLERANCE
     )
+
+
+def test_model_saved_by_an_older_scorer_format_is_recompiled(union_model, monkeypatch):
+    blob = pickle.dumps(union_model)
+    monkeypatch.setattr(scoring, "SCORER_FORMAT", scoring.SCORER_FORMAT + 1)
+    copy = pickle.loads(blob)
+    assert copy._scorer is None
+    np.testing.assert_allclose(
+        copy.predict_proba(TRICKY), union_model.predict_proba(TRICKY), rtol=0, atol=0
+    )
+
+
+def test_tagging_with_a_model_file_does_not_import_sklearn(union_model, tmp_path):
+    save_model(union_model, tmp_path / "m.joblib")
+    code = (
+        "import sys, postkind\n"
+        f"m = postkind.load_model({str(tmp_path / 'm.joblib')!r})\n"
+        "print(postkind.predict(['@ana yes, see you there'], model=m)[0])\n"
+        "print(sorted(k for k in ('sklearn', 'scipy.sparse') if k in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == [union_model.predict(["@ana yes, see you there"])[0], "[]"]
 
 
 def test_unsupported_pipeline_is_scored_by_sklearn():

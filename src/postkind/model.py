@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-import sklearn
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.naive_bayes import ComplementNB
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
 from postkind.errors import ModelError, ModelVersionWarning
-from postkind.features import build_features
 from postkind.labels import BROADCAST, CONVERSATIONAL, LABELS
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 __all__ = ["Model", "build_pipeline", "save_model", "load_model", "CLASSIFIERS"]
 
@@ -30,6 +28,11 @@ CLASSIFIERS = ("logreg", "svm", "sgd", "cnb")
 
 
 def _classifier(name: str, strength: float, seed: int) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.svm import LinearSVC
+
     if name == "logreg":
         return LogisticRegression(C=strength, max_iter=5000, class_weight="balanced")
     if name == "svm":
@@ -77,6 +80,10 @@ def build_pipeline(
     >>> [name for name, _ in pipe.steps]
     ['features', 'clf']
     """
+    from sklearn.pipeline import Pipeline
+
+    from postkind.features import build_features
+
     features = build_features(word_ngrams=word_ngrams, char_ngrams=char_ngrams, min_df=min_df)
     return Pipeline([("features", features), ("clf", _classifier(classifier, strength, seed))])
 
@@ -87,18 +94,61 @@ class Model:
 
     ``predict_proba`` gives the probability of ``conversational``; a post is
     ``conversational`` when that probability reaches ``threshold``.
+
+    A pickled model (and so a model file) carries the compiled fast scorer of
+    :mod:`postkind.scoring` beside the pipeline, which it keeps as pickled bytes: loading a
+    model and tagging with it neither imports scikit-learn nor compiles anything. The
+    pipeline is unpickled when ``model.pipeline`` is first read.
     """
 
     pipeline: Pipeline
     threshold: float = 0.5
     metadata: dict[str, Any] = field(default_factory=dict)
-    #: The compiled fast scorer (:mod:`postkind.scoring`), built on first use, never saved.
+    #: ``(fitted state, Scorer or None)`` of :func:`postkind.scoring.cached_scorer`.
     _scorer: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_scorer", None)
+        from postkind.scoring import SCORER_FORMAT, cached_scorer
+
+        state = {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
+        pipeline = self.__dict__.get("pipeline")
+        state["pipeline_pickle"] = (
+            self.__dict__["_pipeline_pickle"]
+            if pipeline is None
+            else pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL)
+        )
+        state["scorer"] = (SCORER_FORMAT, cached_scorer(self))
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from postkind.scoring import SCORER_FORMAT
+
+        state = dict(state)
+        scorer = state.pop("scorer", None)
+        blob = state.pop("pipeline_pickle", None)
+        self.__dict__.update(state)  # older files hold "pipeline" itself
+        self._scorer = None
+        if blob is not None:
+            self._pipeline_pickle = blob
+            if scorer is not None and scorer[0] == SCORER_FORMAT:
+                self._scorer = (None, scorer[1])  # None: as saved, pipeline not yet read
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when ``pipeline`` is not yet in the instance: unpickle it now.
+        blob = self.__dict__.get("_pipeline_pickle")
+        if name != "pipeline" or blob is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)  # see load_model
+            pipeline = pickle.loads(blob)
+        self.__dict__["pipeline"] = pipeline
+        del self.__dict__["_pipeline_pickle"]
+        cached = self.__dict__.get("_scorer")
+        if cached is not None and cached[0] is None:
+            from postkind.scoring import fitted_state
+
+            self._scorer = (fitted_state(pipeline), cached[1])
+        return pipeline
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """Return P(conversational) for each text, as a 1-D float array.
@@ -127,6 +177,9 @@ class Model:
     def predict(self, texts: Iterable[str]) -> list[str]:
         """Return one label per text."""
         return self.labels_for(self.predict_proba(texts))
+
+
+_NOT_PICKLED = ("_scorer", "pipeline", "_pipeline_pickle")
 
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
@@ -183,10 +236,10 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             f"{path}: holds a {type(obj).__name__}, not a postkind model. "
             "Retrain it with `make train`."
         )
-    saved = obj.metadata.get("sklearn_version")
-    if saved and saved != sklearn.__version__:
+    saved, installed = obj.metadata.get("sklearn_version"), version("scikit-learn")
+    if saved and saved != installed:
         warnings.warn(
-            f"{path} was saved with scikit-learn {saved} but scikit-learn {sklearn.__version__} "
+            f"{path} was saved with scikit-learn {saved} but scikit-learn {installed} "
             "is installed; predictions may differ or fail. Retrain with `make train`.",
             ModelVersionWarning,
             stacklevel=2,
