@@ -114,3 +114,41 @@ def test_format_detection_and_text_column_detection():
     assert find_text_column(["id", "full_text", "user"]) == "full_text"
     with pytest.raises(DataError, match="--text-column"):
         find_text_column(["id", "user"])
+
+
+def _pandas_rows(path):
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    return frame.values.tolist()
+
+
+@pytest.mark.parametrize(
+    "late_line",
+    [
+        "",  # pyarrow reads the whole file
+        "7,short\n",  # a row with too few fields: pandas fills it, after pyarrow's rows
+        "   \n",  # a white-space-only line, which pandas skips
+        "8,a\r9,b\n",  # a lone carriage return ends a row for both readers
+    ],
+)
+def test_chunks_equal_pandas_rows_whichever_reader_ends_the_file(tmp_path, late_line):
+    from postkind.data import iter_table
+
+    lines = [f'{i},"post {i}, with ""quotes""\nand a newline",x\n' for i in range(2_000)]
+    lines.insert(1_500, late_line)
+    path = write(tmp_path / "posts.csv", "id,text,extra\n" + "".join(lines))
+    chunks = list(iter_table(path, chunk_size=300))
+    rows = [row for chunk in chunks for row in chunk.values.tolist()]
+    assert rows == _pandas_rows(path)
+    starts = [chunk.index[0] for chunk in chunks]
+    assert starts == sorted(starts) and chunks[-1].index[-1] == len(rows) - 1
+
+
+def test_malformed_row_after_many_good_rows_names_its_line(tmp_path):
+    from postkind.data import iter_table
+
+    body = "".join(f"{i},post {i}\n" for i in range(5_000)) + "5000,one,too many\n"
+    path = write(tmp_path / "posts.csv", "id,text\n" + body)
+    with pytest.raises(DataError, match=r"line 5002"):
+        list(iter_table(path, chunk_size=1_000))

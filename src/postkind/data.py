@@ -234,6 +234,19 @@ def iter_table(
     try:
         head = fh.peek(_SNIFF)[:_SNIFF] if hasattr(fh, "peek") else b""
         _check_text_bytes(path, head)
+        done = 0  # rows read by pyarrow, which pandas then skips
+        if fmt in ("csv", "tsv") and str(path) != "-" and Path(path).suffix.lower() in (
+            ".csv",
+            ".tsv",
+            ".tab",
+        ):
+            try:
+                for chunk in _iter_csv_arrow(path, "\t" if fmt == "tsv" else ",", chunk_size):
+                    yield chunk
+                    done += len(chunk)
+                return
+            except _NeedsPandas:
+                pass
         reader: Iterator[pd.DataFrame] | None = None
         start = 0
         while True:
@@ -255,6 +268,10 @@ def iter_table(
                 chunk = chunk.astype(object).where(chunk.notna(), "").astype(str)
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             start += len(chunk)
+            if start <= done:
+                continue
+            if start - len(chunk) < done:
+                chunk = chunk.iloc[done - (start - len(chunk)) :]
             yield chunk
     finally:
         if fh is not getattr(sys.stdin, "buffer", None):
@@ -278,6 +295,67 @@ def _text_reader(fh: IO[bytes], fmt: str, chunk_size: int) -> Iterator[pd.DataFr
             chunksize=chunk_size,
         )
     )
+
+
+class _NeedsPandas(Exception):
+    """pyarrow stopped at something that pandas reads (or reports) differently."""
+
+
+def _iter_csv_arrow(
+    path: str | os.PathLike[str], sep: str, chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """Read a CSV or TSV file with pyarrow's multi-threaded reader (about 5 times faster than
+    pandas's), in frames of ``chunk_size`` rows equal to those of :func:`_text_reader`.
+
+    Anything pyarrow reads differently from pandas stops it with :class:`_NeedsPandas`:
+    rows with too few or too many fields, white-space-only lines, invalid UTF-8, empty or
+    repeated column names. :func:`iter_table` then goes on with pandas (which also names the
+    line of a malformed row) after the rows already given.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    parse = pacsv.ParseOptions(delimiter=sep, newlines_in_values=True)
+    read = pacsv.ReadOptions(block_size=1 << 22)
+    try:
+        with pacsv.open_csv(path, read_options=read, parse_options=parse) as probe:
+            names = probe.schema.names
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _NeedsPandas from exc
+    if len(set(names)) != len(names) or not all(names):
+        raise _NeedsPandas  # pandas renames them ("id.1", "Unnamed: 2")
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names}, strings_can_be_null=False
+    )
+    pending: list[pa.RecordBatch] = []
+    held = start = 0
+
+    def convert_schema(names: list[str]) -> pa.Schema:
+        return pa.schema([(name, pa.string()) for name in names])
+
+    def frame(table: pa.Table) -> pd.DataFrame:
+        nonlocal start
+        out = table.to_pandas()
+        out.index = pd.RangeIndex(start, start + len(out))
+        start += len(out)
+        return out
+
+    try:
+        with pacsv.open_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        ) as reader:
+            for batch in reader:
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= chunk_size:
+                    table = pa.Table.from_batches(pending)
+                    yield frame(table.slice(0, chunk_size))
+                    rest = table.slice(chunk_size)
+                    pending, held = rest.to_batches(), rest.num_rows
+    except pa.ArrowInvalid as exc:
+        raise _NeedsPandas from exc
+    if held or not start:  # a file with a header only gives one empty frame, as pandas does
+        yield frame(pa.Table.from_batches(pending, schema=convert_schema(names)))
 
 
 def _iter_parquet(path: str | os.PathLike[str], chunk_size: int) -> Iterator[pd.DataFrame]:
