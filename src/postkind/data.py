@@ -235,10 +235,15 @@ def iter_table(
         head = fh.peek(_SNIFF)[:_SNIFF] if hasattr(fh, "peek") else b""
         _check_text_bytes(path, head)
         done = 0  # rows read by pyarrow, which pandas then skips
-        if fmt in ("csv", "tsv") and str(path) != "-" and Path(path).suffix.lower() in (
-            ".csv",
-            ".tsv",
-            ".tab",
+        if (
+            fmt in ("csv", "tsv")
+            and str(path) != "-"
+            and Path(path).suffix.lower()
+            in (
+                ".csv",
+                ".tsv",
+                ".tab",
+            )
         ):
             try:
                 for chunk in _iter_csv_arrow(path, "\t" if fmt == "tsv" else ",", chunk_size):

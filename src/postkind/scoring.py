@@ -10,8 +10,9 @@ each up in a dict and multiplying sparse matrices. For the pipelines that
   ``str.lower`` read from tables that Python's own ``re`` and ``str`` fill in, so they agree
   with the regular expressions of :mod:`postkind.text` for every character;
 * word and character n-grams are packed into 128-bit integer keys (21 bits a symbol), looked up
-  in open-addressing tables built from the fitted vocabularies: a small table of the 4,096 most
-  frequent features, which stays in the processor's caches, then one of the rest;
+  in open-addressing tables built from the fitted vocabularies: a bitmap of their hashes turns
+  away most absent n-grams, then a small table of the 4,096 most frequent features, which stays
+  in the processor's caches, then one of the rest;
 * tokens and character n-grams never cross white space, so each distinct word is tokenised
   and its n-grams looked up once, then replayed from a per-thread cache (65,536 words);
 * sublinear TF, IDF, L2 normalisation and the linear decision function(s) are summed per post.
@@ -120,7 +121,7 @@ _FNV_PRIME = np.int64(1099511628211)
 
 #: Version of the compiled tables that a model file carries; a file with another version is
 #: recompiled from its pipeline when it is first used.
-SCORER_FORMAT = 1
+SCORER_FORMAT = 2
 
 
 class UnsupportedModel(ValueError):
@@ -467,23 +468,29 @@ def _normalise_kernel(cps: Any, offs: Any, flags: Any, fold: Any, lower: Any) ->
             out = grown
         start = o + 32  # room for the lead markers, moved into place below
         q = start
-        i = 0
-        while i < n2:
+        gap = False  # white space since the last character written
+        last = -1  # the last character written, and how many times in a row
+        run = 0
+        for i in range(n2):
             c = lower[b2[i]]
             if _is(flags, c, _S):
-                while i < n2 and _is(flags, lower[b2[i]], _S):
-                    i += 1
-                if q > start and i < n2:
+                gap = True
+                continue
+            if gap:
+                if q > start:
                     out[q] = 32
                     q += 1
-                continue
-            k = i + 1
-            while k < n2 and lower[b2[k]] == c:
-                k += 1
-            for _ in range(2 if k - i >= 3 else k - i):
-                out[q] = c
-                q += 1
-            i = k
+                gap = False
+                last = -1
+            if c == last:
+                run += 1
+                if run > 2:
+                    continue
+            else:
+                last = c
+                run = 1
+            out[q] = c
+            q += 1
         w = o
         if lead:
             out[w : w + len(_LEAD)] = _LEAD
@@ -545,11 +552,28 @@ def _build_table(keys: Any, first: int, last: int, size: int) -> Any:
     return slots
 
 
+@njit(cache=True)
+def _build_filter(keys: Any, size: int) -> Any:
+    """``size`` bits (a power of two), the one for bits 40.. of each key's hash set (key 0
+    excluded: unigram rows); independent of the low bits that place keys in the tables."""
+    bits = np.zeros(size // 64, dtype=np.int64)
+    for t in range(len(keys)):
+        if keys[t, 0] != 0:
+            b = (_mix(keys[t, 0] ^ _mix(keys[t, 1])) >> 40) & (size - 1)
+            bits[b >> 6] |= np.int64(1) << (b & 63)
+    return bits
+
+
 @njit(cache=True, inline="always")
-def _find(hot: Any, cold: Any, keys: Any, lo: Any, hi: Any) -> Any:
-    """Row of the key ``(lo, hi)``, or -1: first among the most frequent rows (``hot``, a
-    table small enough to stay in the caches), then among the others (``cold``)."""
+def _find(filt: Any, hot: Any, cold: Any, keys: Any, lo: Any, hi: Any) -> Any:
+    """Row of the key ``(lo, hi)``, or -1: first the filter (one bit per hash value, set for
+    the keys of the tables: it turns away ~90% of absent keys, most of the lookups, with one
+    read from a bitmap that stays in the caches), then the most frequent rows (``hot``, a table
+    small enough to stay in the caches), then the others (``cold``)."""
     h = _mix(lo ^ _mix(hi))
+    b = (h >> 40) & (len(filt) * 64 - 1)
+    if (filt[b >> 6] >> (b & 63)) & 1 == 0:
+        return -1
     mask = np.int64(len(hot) - 1)
     k = h & mask
     while True:
@@ -708,7 +732,8 @@ def _token_spans(a: Any, flags: Any) -> Any:
 
 # --- scoring kernel ------------------------------------------------------------------------
 # Each block (word or character n-grams) keeps per feature its packed key (``keys``), a term
-# count that is zero between posts (``tf``) and its IDF then one weight per head (``params``).
+# count that is zero between posts (``tf``) and its IDF then one weight per head (``params``,
+# padded with zero weights to at least three heads).
 # Rows are ordered most frequent first, so that the rows touched most stay in the caches.
 
 
@@ -720,11 +745,17 @@ def _add_block(
     m: int,
     sub: bool,
     log1p: Any,
-    values: Any,
+    acc: Any,
     decision: Any,
     p: int,
 ) -> None:
-    """Sublinear TF x IDF, L2 normalisation and the dot product(s) of one block of a post."""
+    """Sublinear TF x IDF, L2 normalisation and the dot product(s) of one block of a post.
+
+    One pass sums the squared norm and the unnormalised dot products, divided once at the
+    end; up to three heads are summed in scalars (kept in registers), more in ``acc``."""
+    heads = decision.shape[1]
+    acc[:] = 0.0
+    a0 = a1 = a2 = 0.0
     norm = 0.0
     for t in range(m):
         e = touched[t]
@@ -735,15 +766,21 @@ def _add_block(
         else:
             x = np.float64(count)
         x *= params[e, 0]
-        values[t] = x
         norm += x * x
+        a0 += x * params[e, 1]
+        a1 += x * params[e, 2]
+        a2 += x * params[e, 3]
+        for h in range(3, heads):
+            acc[h] += x * params[e, 1 + h]
     if norm > 0.0:
         norm = np.sqrt(norm)
-        for t in range(m):
-            x = values[t] / norm
-            e = touched[t]
-            for h in range(decision.shape[1]):
-                decision[p, h] += x * params[e, 1 + h]
+        acc[0] = a0
+        if heads > 1:
+            acc[1] = a1
+        if heads > 2:
+            acc[2] = a2
+        for h in range(heads):
+            decision[p, h] += acc[h] / norm
 
 
 @njit(cache=True, nogil=True)
@@ -761,6 +798,7 @@ def _score_kernel(
     tok_cps: Any,
     tok_offs: Any,
     unigram: Any,
+    w_filter: Any,
     w_hot: Any,
     w_cold: Any,
     w_keys: Any,
@@ -770,6 +808,7 @@ def _score_kernel(
     cmin: int,
     cmax: int,
     c_sub: bool,
+    c_filter: Any,
     c_hot: Any,
     c_cold: Any,
     c_keys: Any,
@@ -794,7 +833,7 @@ def _score_kernel(
         longest = max(longest, offs[p + 1] - offs[p])
     w_touched = np.empty(max(wmax, 1) * (longest + 1), dtype=np.int64)
     c_touched = np.empty(max(cmax, 1) * (3 * longest + 8), dtype=np.int64)
-    values = np.empty(max(len(w_touched), len(c_touched)), dtype=np.float64)
+    acc = np.zeros(len(intercept), dtype=np.float64)  # a block's dot products
     ids = np.empty(longest + 1, dtype=np.int64)
     log1p = np.empty(64, dtype=np.float64)  # 1 + log(tf), as sklearn computes it
     for k in range(1, 64):
@@ -815,14 +854,15 @@ def _score_kernel(
             j = _nonspace_end(a, i, n, flags)
             size = j - i
             h = _fnv(a, i, j)
+            check = h >> 32  # the hash bits an entry keeps
             k = _mix(h) & cache_mask
             entry = -1
             while True:
                 entry = cache_slots[k] - 1
                 if entry < 0:
                     break
-                if cache_meta[entry, 0] == h and cache_meta[entry, 2] == size:
-                    off = cache_meta[entry, 1]
+                off = cache_meta[entry, 1]
+                if cache_meta[entry, 0] == check and cache_meta[entry + 1, 1] - off == size:
                     same = True
                     for x in range(size):
                         if cache_cps[off + x] != a[i + x]:
@@ -832,10 +872,10 @@ def _score_kernel(
                         break
                 k = (k + 1) & cache_mask
             if entry >= 0:
-                for x in range(cache_meta[entry, 5], cache_meta[entry, 6]):
+                for x in range(cache_meta[entry, 3], cache_meta[entry + 1, 3]):
                     ids[nt] = cache_toks[x]
                     nt += 1
-                for x in range(cache_meta[entry, 3], cache_meta[entry, 4]):
+                for x in range(cache_meta[entry, 2], cache_meta[entry + 1, 2]):
                     f = cache_rows[x]
                     if c_tf[f] == 0:
                         c_touched[mc] = f
@@ -844,13 +884,14 @@ def _score_kernel(
                 i = j
                 continue
             size_w = size + 2  # char_wb pads the word with one space each side
+            last = cache_used[0]  # entries so far; cache_meta[last, 1:] is what they use
             store = (
                 size <= _CACHE_WORD
-                and 2 * (cache_used[0] + 1) <= len(cache_slots)
-                and cache_used[0] < len(cache_meta)
-                and cache_used[1] + size <= len(cache_cps)
-                and cache_used[2] + size_w * cmax <= len(cache_rows)
-                and cache_used[3] + size <= len(cache_toks)
+                and 2 * (last + 1) <= len(cache_slots)
+                and last + 1 < len(cache_meta)
+                and cache_meta[last, 1] + size <= len(cache_cps)
+                and cache_meta[last, 2] + size_w * cmax <= len(cache_rows)
+                and cache_meta[last, 3] + size <= len(cache_toks)
             )
             first_tok = nt
             if word_on:
@@ -863,8 +904,7 @@ def _score_kernel(
                     ids[nt] = _token_id(a, t, end, tok_slots, tok_hashes, tok_cps, tok_offs)
                     nt += 1
                     t = end
-            first_row = cache_used[2]
-            stored = first_row
+            stored = cache_meta[last, 2]
             if char_on:
                 # every window of cmin..cmax symbols, or the whole padded word when shorter
                 for start in range(size_w):
@@ -883,7 +923,7 @@ def _score_kernel(
                             hi |= v
                         if x + 1 < cmin and x + 1 < size_w:
                             continue
-                        f = _find(c_hot, c_cold, c_keys, lo, hi)
+                        f = _find(c_filter, c_hot, c_cold, c_keys, lo, hi)
                         if f >= 0:
                             if c_tf[f] == 0:
                                 c_touched[mc] = f
@@ -893,21 +933,16 @@ def _score_kernel(
                                 cache_rows[stored] = f
                                 stored += 1
             if store:
-                entry = cache_used[0]
-                cache_meta[entry, 0] = h
-                cache_meta[entry, 1] = cache_used[1]
-                cache_meta[entry, 2] = size
-                cache_meta[entry, 3] = first_row
-                cache_meta[entry, 4] = stored
-                cache_meta[entry, 5] = cache_used[3]
-                cache_meta[entry, 6] = cache_used[3] + nt - first_tok
-                cache_cps[cache_used[1] : cache_used[1] + size] = a[i:j]
-                cache_toks[cache_used[3] : cache_used[3] + nt - first_tok] = ids[first_tok:nt]
-                cache_slots[k] = entry + 1
-                cache_used[0] += 1
-                cache_used[1] += size
-                cache_used[2] = stored
-                cache_used[3] += nt - first_tok
+                # entry ``last`` starts where the entries before it end; it ends in row last + 1
+                off, tok = cache_meta[last, 1], cache_meta[last, 3]
+                cache_cps[off : off + size] = a[i:j]
+                cache_toks[tok : tok + nt - first_tok] = ids[first_tok:nt]
+                cache_meta[last, 0] = check
+                cache_meta[last + 1, 1] = off + size
+                cache_meta[last + 1, 2] = stored
+                cache_meta[last + 1, 3] = tok + nt - first_tok
+                cache_slots[k] = last + 1
+                cache_used[0] = last + 1
             i = j
         if word_on:
             mw = 0
@@ -930,15 +965,15 @@ def _score_kernel(
                             else:
                                 hi |= v
                         if lo >= 0:
-                            f = _find(w_hot, w_cold, w_keys, lo, hi)
+                            f = _find(w_filter, w_hot, w_cold, w_keys, lo, hi)
                     if f >= 0:
                         if w_tf[f] == 0:
                             w_touched[mw] = f
                             mw += 1
                         w_tf[f] += 1
-            _add_block(w_tf, w_params, w_touched, mw, w_sub, log1p, values, decision, p)
+            _add_block(w_tf, w_params, w_touched, mw, w_sub, log1p, acc, decision, p)
         if char_on:
-            _add_block(c_tf, c_params, c_touched, mc, c_sub, log1p, values, decision, p)
+            _add_block(c_tf, c_params, c_touched, mc, c_sub, log1p, acc, decision, p)
     return decision
 
 
@@ -1035,6 +1070,7 @@ class _Words:
     tok_cps: np.ndarray
     tok_offs: np.ndarray
     unigram: np.ndarray
+    filter: np.ndarray
     hot: np.ndarray
     cold: np.ndarray
     keys: np.ndarray
@@ -1050,6 +1086,7 @@ class _Words:
             self.tok_cps,
             self.tok_offs,
             self.unigram,
+            self.filter,
             self.hot,
             self.cold,
             self.keys,
@@ -1064,13 +1101,24 @@ class _Chars:
 
     ngrams: tuple[int, int]
     sublinear: bool
+    filter: np.ndarray
     hot: np.ndarray
     cold: np.ndarray
     keys: np.ndarray
     params: np.ndarray
 
     def args(self, tf: np.ndarray) -> tuple[Any, ...]:
-        return (True, *self.ngrams, self.sublinear, self.hot, self.cold, self.keys, tf, self.params)
+        return (
+            True,
+            *self.ngrams,
+            self.sublinear,
+            self.filter,
+            self.hot,
+            self.cold,
+            self.keys,
+            tf,
+            self.params,
+        )
 
 
 @dataclass
@@ -1084,14 +1132,16 @@ class _Scratch:
 
     @classmethod
     def of(cls, words: _Words | None, chars: _Chars | None) -> _Scratch:
-        cached = 1 << 16  # ~2/3 of the word occurrences of real posts; ~13 MB at most
+        cached = 1 << 16  # ~2/3 of the word occurrences of real posts; ~9 MB at most
         cache = (
             np.zeros(2 * cached, np.int32),  # slots: entry + 1
-            np.zeros((cached, 7), np.int64),  # hash, code points, length, rows, tokens
+            # per entry: 32 bits of its hash, then where its code points, character n-gram
+            # rows and tokens start; they end where the next entry's start
+            np.zeros((cached + 1, 4), np.int32),
             np.zeros(8 * cached, np.int32),  # the words' code points
-            np.zeros(4 * cached, np.int64),  # their token ids
+            np.zeros(4 * cached, np.int32),  # their token ids
             np.zeros(32 * cached, np.int32),  # their character n-gram rows
-            np.zeros(4, np.int64),  # entries, code points, rows, tokens used
+            np.zeros(1, np.int64),  # entries
         )
         return cls(
             np.zeros(len(words.keys) if words else 0, np.int32),
@@ -1110,6 +1160,7 @@ _NO_WORDS = (
     np.zeros(0, dtype=np.int32),
     np.zeros(1, dtype=np.int64),
     np.zeros(0, dtype=np.int64),
+    np.zeros(1, dtype=np.int64),
     np.zeros(2, dtype=np.int32),
     np.zeros(2, dtype=np.int32),
     np.zeros((0, 2), dtype=np.int64),
@@ -1121,6 +1172,7 @@ _NO_CHARS = (
     1,
     1,
     False,
+    np.zeros(1, dtype=np.int64),
     np.zeros(2, dtype=np.int32),
     np.zeros(2, dtype=np.int32),
     np.zeros((0, 2), dtype=np.int64),
@@ -1129,17 +1181,26 @@ _NO_CHARS = (
 )
 
 
-def _tables_for(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hot and cold slot tables of frequency-ordered ``keys``."""
+def _tables_for(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Filter, hot and cold slot tables of frequency-ordered ``keys``."""
     hot = min(_HOT_ROWS, len(keys))
     return (
+        _build_filter(keys, _filter_size(len(keys))),
         _build_table(keys, 0, hot, _table_size(hot)),
         _build_table(keys, hot, len(keys), _table_size(len(keys) - hot)),
     )
 
 
+def _filter_size(count: int) -> int:
+    """Bits of the filter of ``count`` keys: a power of two, 8 to 16 a key (12% to 6% of absent
+    keys pass it), at most 2**24 (the hash bits it reads)."""
+    return 1 << min(24, max(6, (8 * count).bit_length()))
+
+
 def _params(idf: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.column_stack([idf, weights]), dtype=np.float64)
+    """IDF then the weights of each head, padded to three heads (``_add_block`` reads three)."""
+    pad = np.zeros((len(idf), max(0, 3 - weights.shape[1])))
+    return np.ascontiguousarray(np.column_stack([idf, weights, pad]), dtype=np.float64)
 
 
 def _compile_words(terms: list[str], idf: np.ndarray, weights: np.ndarray, vec: Any) -> _Words:
@@ -1399,7 +1460,7 @@ def cached_scorer(model: Any) -> Scorer | None:
     if cached is not None and cached[0] is None:  # from the model file, pipeline unread
         try:
             _self_check()
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         except UnsupportedModel:  # postkind.text changed since the file was written
             cached = model._scorer = None
     state = fitted_state(model.pipeline)
