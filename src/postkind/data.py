@@ -309,8 +309,7 @@ class _NeedsPandas(Exception):
 def _iter_csv_arrow(
     path: str | os.PathLike[str], sep: str, chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """Read a CSV or TSV file with pyarrow's multi-threaded reader (about 5 times faster than
-    pandas's), in frames of ``chunk_size`` rows equal to those of :func:`_text_reader`.
+    """Read a CSV or TSV file with pyarrow's reader (about twice as fast as pandas's), in frames of ``chunk_size`` rows equal to those of :func:`_text_reader`.
 
     Anything pyarrow reads differently from pandas stops it with :class:`_NeedsPandas`:
     rows with too few or too many fields, white-space-only lines, invalid UTF-8, empty or
@@ -321,7 +320,9 @@ def _iter_csv_arrow(
     import pyarrow.csv as pacsv
 
     parse = pacsv.ParseOptions(delimiter=sep, newlines_in_values=True)
-    read = pacsv.ReadOptions(block_size=1 << 22)
+    # Small blocks on one thread: tagging keeps both cores busy, and a block stays alive while
+    # any chunk cut from it is in flight (4 MB blocks: 600 MB peak on 1M rows, 512 kB: 430 MB).
+    read = pacsv.ReadOptions(block_size=1 << 19, use_threads=False)
     try:
         with pacsv.open_csv(path, read_options=read, parse_options=parse) as probe:
             names = probe.schema.names
