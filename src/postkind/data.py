@@ -309,7 +309,8 @@ class _NeedsPandas(Exception):
 def _iter_csv_arrow(
     path: str | os.PathLike[str], sep: str, chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """Read a CSV or TSV file with pyarrow's reader (about twice as fast as pandas's), in frames of ``chunk_size`` rows equal to those of :func:`_text_reader`.
+    """Read a CSV or TSV file with pyarrow's reader (about twice as fast as pandas's), in
+    frames of ``chunk_size`` rows equal to those of :func:`_text_reader`.
 
     Anything pyarrow reads differently from pandas stops it with :class:`_NeedsPandas`:
     rows with too few or too many fields, white-space-only lines, invalid UTF-8, empty or

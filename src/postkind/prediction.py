@@ -565,7 +565,7 @@ def _map_ordered(
             pending.append(
                 pool.submit(work, frame, column, min_confidence, fmt=fmt, header=index == 0)
             )
-            if len(pending) >= 2 * jobs:
+            if len(pending) >= jobs + 1:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
