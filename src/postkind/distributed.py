@@ -17,6 +17,7 @@ import os
 import posixpath
 import sys
 import uuid
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -150,8 +151,9 @@ def tag_dask(
     meta = ddf._meta.assign(
         **{name: pd.Series(dtype=blank[name].dtype) for name in (LABEL_COLUMN, CONFIDENCE_COLUMN)}
     )
-    # One named node (naming it spares hashing the whole model to make a key).
-    model_node = dask.delayed(fitted, name=f"postkind-model-{uuid.uuid4().hex}")
+    # One named node (naming it spares hashing the whole model to make a key; traverse=False
+    # spares looking inside it, which would unpickle the pipeline that scoring never needs).
+    model_node = dask.delayed(fitted, name=f"postkind-model-{uuid.uuid4().hex}", traverse=False)
     return ddf.map_partitions(
         _tag_partition, model_node, column, min_confidence, chunk_size, meta=meta
     )
@@ -358,13 +360,38 @@ def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(
-        n_workers=max(1, jobs or os.cpu_count() or 1),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-    )
+    import multiprocessing
+
+    import dask
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        if method == "forkserver":
+            _preload_forkserver()
+        cluster = LocalCluster(
+            n_workers=max(1, jobs or os.cpu_count() or 1),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        )
     return Client(cluster), cluster
+
+
+def _preload_forkserver() -> None:
+    """Have the fork server import postkind's scorer (numba and its compiled kernels) and
+    pandas once, so that each worker process forked from it starts with them loaded instead
+    of importing them itself (about 2 CPU seconds a worker)."""
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # sets distributed's own list (dask, distributed, numpy, pandas, ...)
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    preload = list(getattr(server, "_preload_modules", None) or ["distributed"])
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        [*dict.fromkeys([*preload, "postkind._preload"])]
+    )
 
 
 class _Cluster:
@@ -590,7 +617,11 @@ def _run(
     show = sys.stderr.isatty() if progress is None else progress
     rows = tagged_rows = 0
     workers = len(client.nthreads())
-    futures = client.compute(writes)
+    with warnings.catch_warnings():
+        # "Sending large graph": the model (~17 MB with its compiled tables) is one node of
+        # the graph, sent once to the scheduler and from there once to each worker.
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        futures = client.compute(writes)
     index = {future.key: i for future, i in zip(futures, pending, strict=True)}
     try:
         with tqdm(total=len(writes), unit=" parts", disable=not show, file=sys.stderr) as bar:
