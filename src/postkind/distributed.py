@@ -492,10 +492,7 @@ def tag_files_dask(
         No matching files, mixed formats, no text column, or an output folder holding
         another run.
     """
-    import importlib.util
-
-    if not all(importlib.util.find_spec(name) for name in ("dask", "distributed")):
-        _import_dask()  # raises with the install command
+    _import_dask()
 
     if output_format not in OUTPUT_FORMATS:
         raise DataError(
@@ -507,7 +504,6 @@ def tag_files_dask(
     if not resume:  # a resumed run may have nothing left to do: start workers only if needed
         cluster.start()
     try:
-        _import_dask()  # dask.dataframe (about 1 s) loads while the workers start
         return _tag_files(
             cluster,
             sizes,
