@@ -152,3 +152,27 @@ def test_malformed_row_after_many_good_rows_names_its_line(tmp_path):
     path = write(tmp_path / "posts.csv", "id,text\n" + body)
     with pytest.raises(DataError, match=r"line 5002"):
         list(iter_table(path, chunk_size=1_000))
+
+
+def test_jsonl_records_with_different_keys_line_up_in_every_chunk(tmp_path):
+    import json
+
+    from postkind.data import iter_table
+
+    records = [{"id": str(i), "text": f"post {i}"} for i in range(5)]
+    records += [{"id": "5", "text": "a reddit post", "subreddit": "news"}]
+    records += [{"text": "no id", "id": "6"}]
+    path = write(tmp_path / "posts.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    chunks = list(iter_table(path, chunk_size=2))
+    assert {tuple(chunk.columns) for chunk in chunks} == {("id", "text", "subreddit")}
+    rows = [row for chunk in chunks for row in chunk.values.tolist()]
+    assert rows[5] == ["5", "a reddit post", "news"] and rows[6] == ["6", "no id", ""]
+
+
+def test_malformed_jsonl_record_after_the_first_chunk_names_its_line(tmp_path):
+    from postkind.data import iter_table
+
+    body = "".join(f'{{"id": {i}, "text": "post {i}"}}\n' for i in range(10)) + "{oops\n"
+    path = write(tmp_path / "posts.jsonl", body)
+    with pytest.raises(DataError, match="line 11"):
+        list(iter_table(path, chunk_size=3))

@@ -147,3 +147,26 @@ def test_fast_csv_writer_leaves_other_frames_to_pandas():
     assert _csv_bytes(pd.DataFrame({"a": ["x"], "n": [1]}), ",", True) is None
     assert _csv_bytes(pd.DataFrame({"a": ["x", None], "b": ["y", "z"]}), ",", True) is None
     assert _csv_bytes(pd.DataFrame({"a": ["x"], "f": [1e-7]}), ",", True) is None
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_jsonl_records_with_different_keys_are_tagged_in_their_own_columns(
+    tmp_path, tiny_model, suffix
+):
+    import json
+
+    from postkind.prediction import tag_file
+
+    records = [{"id": str(i), "text": f"@ana thanks for post {i}!"} for i in range(7)]
+    records[5]["subreddit"] = "news"
+    source = tmp_path / "posts.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / f"tagged.{suffix}"
+    tag_file(source, out, model=tiny_model, chunk_size=2, jobs=2)
+    if suffix == "csv":
+        frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    else:
+        frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["id", "text", "subreddit", LABEL_COLUMN, CONFIDENCE_COLUMN]
+    assert frame["subreddit"].tolist() == ["", "", "", "", "", "news", ""]
+    assert frame[LABEL_COLUMN].tolist() == tiny_model.predict([r["text"] for r in records])

@@ -254,6 +254,7 @@ def iter_table(
                 pass
         reader: Iterator[pd.DataFrame] | None = None
         start = 0
+        columns: list[str] = []
         while True:
             try:
                 if reader is None:
@@ -271,6 +272,8 @@ def iter_table(
                 raise _parser_error(path, exc) from exc
             if fmt == "jsonl":
                 chunk = chunk.astype(object).where(chunk.notna(), "").astype(str)
+                columns = _jsonl_columns(path, chunk, columns, start)
+                chunk = chunk.reindex(columns=columns, fill_value="")
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             start += len(chunk)
             if start <= done:
@@ -281,6 +284,44 @@ def iter_table(
     finally:
         if fh is not getattr(sys.stdin, "buffer", None):
             fh.close()
+
+
+def _jsonl_columns(
+    path: str | os.PathLike[str], chunk: pd.DataFrame, columns: list[str], start: int
+) -> list[str]:
+    """Every chunk of a JSON Lines file gets the same columns, so that rows written one chunk
+    after another line up: all the keys of the file in order of appearance, found by one pass
+    over it before the first chunk (records may carry different keys). From standard input,
+    which cannot be read twice, a key first met after the first chunk is an error."""
+    if not columns:
+        if str(path) == "-":
+            return [str(c) for c in chunk.columns]
+        import json
+
+        seen: dict[str, None] = {}
+        with open(path, encoding="utf-8-sig") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise DataError(
+                        f"malformed JSON record ({exc}); each line must be one JSON object",
+                        path=path,
+                        line=number,
+                    ) from exc
+                if isinstance(record, dict):
+                    seen.update(dict.fromkeys(map(str, record)))
+        return list(seen) or [str(c) for c in chunk.columns]
+    new = [str(c) for c in chunk.columns if str(c) not in columns]
+    if new:
+        raise DataError(
+            f"records after row {start} carry fields the first {start} rows lack "
+            f"({', '.join(new[:5])}); standard input is read once, so pass a file instead",
+            path=path,
+        )
+    return columns
 
 
 def _text_reader(fh: IO[bytes], fmt: str, chunk_size: int) -> Iterator[pd.DataFrame]:
