@@ -170,3 +170,23 @@ def test_jsonl_records_with_different_keys_are_tagged_in_their_own_columns(
     assert list(frame.columns) == ["id", "text", "subreddit", LABEL_COLUMN, CONFIDENCE_COLUMN]
     assert frame["subreddit"].tolist() == ["", "", "", "", "", "news", ""]
     assert frame[LABEL_COLUMN].tolist() == tiny_model.predict([r["text"] for r in records])
+
+
+def test_a_column_first_met_after_the_header_is_written_is_an_error_naming_the_row(
+    tmp_path, tiny_model, monkeypatch
+):
+    import io
+    import json
+    import sys
+
+    from postkind.errors import DataError
+    from postkind.prediction import tag_file
+
+    records = [{"id": str(i), "text": f"post {i}"} for i in range(4)]
+    records.append({"id": "4", "text": "late", "subreddit": "news"})
+    body = "".join(json.dumps(r) + "\n" for r in records).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(body))))
+    out = tmp_path / "tagged.csv"
+    with pytest.raises(DataError, match=r"row 5.*subreddit"):
+        tag_file("-", out, input_format="jsonl", model=tiny_model, chunk_size=2, jobs=1)
+    assert not out.exists()

@@ -272,7 +272,8 @@ def iter_table(
                 raise _parser_error(path, exc) from exc
             if fmt == "jsonl":
                 chunk = chunk.astype(object).where(chunk.notna(), "").astype(str)
-                columns = _jsonl_columns(path, chunk, columns, start)
+                columns = columns or _jsonl_columns(path, chunk, chunk_size)
+                columns += [str(c) for c in chunk.columns if str(c) not in columns]  # keep all
                 chunk = chunk.reindex(columns=columns, fill_value="")
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             start += len(chunk)
@@ -286,42 +287,31 @@ def iter_table(
             fh.close()
 
 
-def _jsonl_columns(
-    path: str | os.PathLike[str], chunk: pd.DataFrame, columns: list[str], start: int
-) -> list[str]:
-    """Every chunk of a JSON Lines file gets the same columns, so that rows written one chunk
-    after another line up: all the keys of the file in order of appearance, found by one pass
-    over it before the first chunk (records may carry different keys). From standard input,
-    which cannot be read twice, a key first met after the first chunk is an error."""
-    if not columns:
-        if str(path) == "-":
-            return [str(c) for c in chunk.columns]
-        import json
+def _jsonl_columns(path: str | os.PathLike[str], chunk: pd.DataFrame, chunk_size: int) -> list[str]:
+    """The columns of every chunk of a JSON Lines file, so that rows written one chunk after
+    another line up: records may carry different keys, so when the file holds more than one
+    chunk, all its keys in order of appearance, found by one pass over it. Standard input
+    cannot be read twice: there, the first chunk's keys."""
+    if len(chunk) < chunk_size or str(path) == "-":
+        return [str(c) for c in chunk.columns]
+    import json
 
-        seen: dict[str, None] = {}
-        with open(path, encoding="utf-8-sig") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    raise DataError(
-                        f"malformed JSON record ({exc}); each line must be one JSON object",
-                        path=path,
-                        line=number,
-                    ) from exc
-                if isinstance(record, dict):
-                    seen.update(dict.fromkeys(map(str, record)))
-        return list(seen) or [str(c) for c in chunk.columns]
-    new = [str(c) for c in chunk.columns if str(c) not in columns]
-    if new:
-        raise DataError(
-            f"records after row {start} carry fields the first {start} rows lack "
-            f"({', '.join(new[:5])}); standard input is read once, so pass a file instead",
-            path=path,
-        )
-    return columns
+    seen: dict[str, None] = {}
+    with open(path, encoding="utf-8-sig") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise DataError(
+                    f"malformed JSON record ({exc}); each line must be one JSON object",
+                    path=path,
+                    line=number,
+                ) from exc
+            if isinstance(record, dict):
+                seen.update(dict.fromkeys(map(str, record)))
+    return list(seen) or [str(c) for c in chunk.columns]
 
 
 def _text_reader(fh: IO[bytes], fmt: str, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -378,9 +368,6 @@ def _iter_csv_arrow(
     pending: list[pa.RecordBatch] = []
     held = start = 0
 
-    def convert_schema(names: list[str]) -> pa.Schema:
-        return pa.schema([(name, pa.string()) for name in names])
-
     def frame(table: pa.Table) -> pd.DataFrame:
         nonlocal start
         out = table.to_pandas()
@@ -403,7 +390,8 @@ def _iter_csv_arrow(
     except pa.ArrowInvalid as exc:
         raise _NeedsPandas from exc
     if held or not start:  # a file with a header only gives one empty frame, as pandas does
-        yield frame(pa.Table.from_batches(pending, schema=convert_schema(names)))
+        schema = pa.schema([(name, pa.string()) for name in names])
+        yield frame(pa.Table.from_batches(pending, schema=schema))
 
 
 def _iter_parquet(path: str | os.PathLike[str], chunk_size: int) -> Iterator[pd.DataFrame]:

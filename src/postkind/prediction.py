@@ -241,9 +241,10 @@ def _jsonl_bytes(frame: pd.DataFrame) -> bytes:
 
 
 @functools.lru_cache(maxsize=4)
-def _quoting_chars(sep: str) -> tuple[str, ...]:
-    """The characters that make ``to_csv`` quote a field (Python's csv module decides, and
-    its rules have changed between versions), found by asking it."""
+def _quoting_class(sep: str) -> str:
+    """A regular expression matching the characters that make ``to_csv`` quote a field
+    (Python's csv module decides, and its rules have changed between versions, so it is
+    asked), for one pass per column."""
     candidates = [
         sep,
         '"',
@@ -272,13 +273,8 @@ def _quoting_chars(sep: str) -> tuple[str, ...]:
     )
     # to_csv leaves a lone carriage return unquoted, and every CSV reader (pandas's and
     # pyarrow's included) then ends the row there: quote it so rows read back whole.
-    return found if "\r" in found else (*found, "\r")
-
-
-@functools.lru_cache(maxsize=4)
-def _quoting_class(sep: str) -> str:
-    """A regular expression matching any of :func:`_quoting_chars`, for one pass per column."""
-    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _quoting_chars(sep)) + "]"
+    chars = found if "\r" in found else (*found, "\r")
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
 
 
 def _csv_bytes(frame: pd.DataFrame, sep: str, header: bool) -> bytes | None:
@@ -499,8 +495,20 @@ def tag_file(
     tagged = 0
 
     def all_chunks() -> Iterator[pd.DataFrame]:
+        # Rows are written under the first chunk's header: every chunk gets its columns.
         yield first
-        yield from chunks
+        for chunk in chunks:
+            if list(chunk.columns) != list(first.columns):
+                extra = [str(c) for c in chunk.columns if c not in first.columns]
+                if extra:
+                    raise DataError(
+                        f"has columns that the rows before it lack ({', '.join(extra[:5])}); "
+                        "give every row the same columns",
+                        path=input_path,
+                        row=int(chunk.index[0]) + 1,
+                    )
+                chunk = chunk.reindex(columns=first.columns, fill_value="")
+            yield chunk
 
     from tqdm import tqdm
 

@@ -46,7 +46,7 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -1076,24 +1076,6 @@ class _Words:
     keys: np.ndarray
     params: np.ndarray
 
-    def args(self, tf: np.ndarray) -> tuple[Any, ...]:
-        return (
-            True,
-            *self.ngrams,
-            self.sublinear,
-            self.tok_slots,
-            self.tok_hashes,
-            self.tok_cps,
-            self.tok_offs,
-            self.unigram,
-            self.filter,
-            self.hot,
-            self.cold,
-            self.keys,
-            tf,
-            self.params,
-        )
-
 
 @dataclass
 class _Chars:
@@ -1107,18 +1089,12 @@ class _Chars:
     keys: np.ndarray
     params: np.ndarray
 
-    def args(self, tf: np.ndarray) -> tuple[Any, ...]:
-        return (
-            True,
-            *self.ngrams,
-            self.sublinear,
-            self.filter,
-            self.hot,
-            self.cold,
-            self.keys,
-            tf,
-            self.params,
-        )
+
+def _block_args(block: _Words | _Chars, tf: np.ndarray) -> tuple[Any, ...]:
+    """The kernel's arguments for one block: on, the n-gram range, ``sublinear``, then the
+    block's tables in field order, its term counts ``tf`` and ``params`` last."""
+    tables = [getattr(block, f.name) for f in fields(block)[2:-1]]
+    return (True, *block.ngrams, block.sublinear, *tables, tf, block.params)
 
 
 @dataclass
@@ -1382,8 +1358,8 @@ class Scorer:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = _Scratch.of(self.words, self.chars)
-        words = self.words.args(scratch.w_tf) if self.words else _NO_WORDS
-        chars = self.chars.args(scratch.c_tf) if self.chars else _NO_CHARS
+        words = _block_args(self.words, scratch.w_tf) if self.words else _NO_WORDS
+        chars = _block_args(self.chars, scratch.c_tf) if self.chars else _NO_CHARS
         return _score_kernel(
             cps, offs, _tables()[0], self.intercept, *words, *chars, *scratch.cache
         )
