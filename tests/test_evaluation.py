@@ -40,6 +40,20 @@ def test_calibration_of_a_perfectly_calibrated_bin_is_zero():
     assert calibration(truth, [0.8] * 10)["ece"] == pytest.approx(0.0)
 
 
+def test_calibration_reads_a_small_sample_against_its_noise_floor():
+    # 40 posts, confident 0.9 and right 9 times in 10: calibrated, yet small bins show a gap.
+    truth = (["conversational"] * 9 + ["broadcast"]) * 4
+    result = calibration(truth, [0.9] * 40)
+    assert result["ece"] == pytest.approx(0.0)
+    assert 0.0 < result["ece_if_calibrated"] < 0.1
+    low, high = result["ece_interval"]
+    assert 0.0 <= low <= high
+    # Overconfident: 0.99 sure and right half the time; far above the floor.
+    bad = calibration(["conversational", "broadcast"] * 20, [0.99] * 40)
+    assert bad["ece_interval"][0] > bad["ece_if_calibrated"] + 0.2
+    assert bad["ece"] == pytest.approx(0.49)
+
+
 def test_evaluate_writes_reports(tiny_model, tmp_path):
     report = evaluate(
         TEXTS,
