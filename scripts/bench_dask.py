@@ -225,6 +225,20 @@ def main(argv: list[str] | None = None) -> int:
         for key in configs
     }
     d1, d2, one = (best[key]["posts_per_s"] for key in configs)
+    # Ratios within each round too: runs of one round are minutes apart, so they share the
+    # machine's speed of the moment (on a shared VM it drifts by 1.5x over an hour).
+    per_round = []
+    for round_ in range(1, args.rounds + 1):
+        speed = {
+            (r["engine"], r["workers"]): r["posts_per_s"] for r in runs if r["round"] == round_
+        }
+        per_round.append(
+            {
+                "round": round_,
+                "speedup_2_vs_1_workers": round(speed[("dask", 2)] / speed[("dask", 1)], 3),
+                "dask_2_workers_vs_single": round(speed[("dask", 2)] / speed[("single", 2)], 3),
+            }
+        )
     report = {
         "rows": args.rows,
         "files": args.files,
@@ -237,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "speedup_2_vs_1_workers": round(d2 / d1, 3),
         "dask_2_workers_vs_single": round(d2 / one, 3),
+        "per_round": per_round,
         "identical_output": bool(identical),
         "targets": {
             "2 workers >= 1.7x 1 worker": d2 / d1 >= 1.7,
@@ -264,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_dask.json").write_text(json.dumps(report, indent=2) + "\n")
     print(markdown_table(report))
+    for r in per_round:
+        print(
+            f"round {r['round']}: 2 vs 1 workers {r['speedup_2_vs_1_workers']:.2f}x, "
+            f"Dask 2 workers vs single {r['dask_2_workers_vs_single']:.2f}x"
+        )
     return 0
 
 
