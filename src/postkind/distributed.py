@@ -659,6 +659,14 @@ def _run(
                 except DataError:
                     raise
                 except ValueError as exc:  # pandas/pyarrow parse errors
+                    if "do not match the columns in the provided metadata" in str(exc):
+                        raise DataError(
+                            "has other columns than the first input file "
+                            f"({' '.join(str(exc).split('metadata.', 1)[-1].split())}); "
+                            "tag files with the same columns in one run (one glob per "
+                            "layout); complete parts are kept for --resume",
+                            path=where,
+                        ) from exc
                     raise DataError(
                         f"cannot be read ({type(exc).__name__}: {exc}); fix it and re-run with "
                         "--resume (complete parts are kept)",
