@@ -55,7 +55,8 @@ def _row(name: str, m: dict[str, Any], interval: bool = False) -> str:
     if interval:  # Wilson 95% interval: a slice of 25 posts pins accuracy down to +-0.15
         from scipy.stats import binomtest
 
-        right = round(m["accuracy"] * m["n"])
+        matrix = m["confusion_matrix"]["matrix"]
+        right = sum(matrix[i][i] for i in range(len(matrix)))
         ci = binomtest(right, m["n"]).proportion_ci(method="wilson")
         accuracy += f" ({ci.low:.2f}-{ci.high:.2f})"
     return (

@@ -205,19 +205,23 @@ def test_input_errors_name_the_fix(tiny_model: Model, tmp_path: Path) -> None:
         tag_files_dask(tmp_path / "mixed", tmp_path / "out", model=tiny_model)
 
 
-def test_files_with_other_columns_are_named(cluster, tiny_model: Model, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (
+            "id,act,text\np1,Statement,@ana hi\n",
+            r"posts_01\.csv: has other columns.*Extra: \['act'\]",
+        ),
+        ('id,user,text\np1,u1,"never closed\n', r"posts_01\.csv.*--resume"),
+    ],
+    ids=["other-columns", "unreadable"],
+)
+def test_a_bad_input_file_is_named(
+    cluster, tiny_model: Model, tmp_path: Path, content: str, error: str
+) -> None:
     _write_inputs(tmp_path / "in", files=2, rows=10)
-    (tmp_path / "in" / "posts_01.csv").write_text("id,act,text\np1,Statement,@ana hi\n")
-    with pytest.raises(DataError, match=r"posts_01\.csv: has other columns.*Extra: \['act'\]"):
-        tag_files_dask(
-            tmp_path / "in", tmp_path / "out", model=tiny_model, scheduler=cluster.scheduler_address
-        )
-
-
-def test_unreadable_file_is_named(cluster, tiny_model: Model, tmp_path: Path) -> None:
-    _write_inputs(tmp_path / "in", files=2, rows=10)
-    (tmp_path / "in" / "posts_01.csv").write_text('id,user,text\np1,u1,"never closed\n')
-    with pytest.raises(DataError, match=r"posts_01\.csv.*--resume"):
+    (tmp_path / "in" / "posts_01.csv").write_text(content)
+    with pytest.raises(DataError, match=error):
         tag_files_dask(
             tmp_path / "in", tmp_path / "out", model=tiny_model, scheduler=cluster.scheduler_address
         )

@@ -659,12 +659,13 @@ def _run(
                 except DataError:
                     raise
                 except ValueError as exc:  # pandas/pyarrow parse errors
-                    if "do not match the columns in the provided metadata" in str(exc):
+                    # Dask checks every partition against the first file's columns.
+                    columns = " ".join(str(exc).partition("provided metadata.")[2].split())
+                    if columns:
                         raise DataError(
-                            "has other columns than the first input file "
-                            f"({' '.join(str(exc).split('metadata.', 1)[-1].split())}); "
-                            "tag files with the same columns in one run (one glob per "
-                            "layout); complete parts are kept for --resume",
+                            f"has other columns than the first input file ({columns}); tag "
+                            "files with the same columns in one run (one glob per layout); "
+                            "complete parts are kept for --resume",
                             path=where,
                         ) from exc
                     raise DataError(

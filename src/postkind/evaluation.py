@@ -149,8 +149,10 @@ def calibration(
         if (mask := which == b).any()
     ]
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(conf), size=(resamples, len(conf)))
-    boot = [_ece(conf[d], correct[d], which[d], bins) for d in draws]
+    boot = []
+    for _ in range(resamples):  # one resample at a time: memory stays O(posts)
+        d = rng.integers(0, len(conf), size=len(conf))
+        boot.append(_ece(conf[d], correct[d], which[d], bins))
     ideal = [
         _ece(conf, (rng.random(len(conf)) < conf).astype(float), which, bins)
         for _ in range(resamples)
