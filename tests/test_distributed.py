@@ -253,6 +253,47 @@ def test_cli_engine_dask(cluster, model_path: Path, tmp_path: Path, capsys) -> N
     assert main([*single, "--resume"]) == 2
 
 
+def _within(seconds: float, call):
+    """``call()``'s result, or its error; fails the test instead of hanging past ``seconds``."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"]
+
+
+def test_cli_starts_its_own_local_cluster(model_path: Path, tmp_path: Path, capsys) -> None:
+    inputs = _write_inputs(tmp_path / "in", files=3, rows=40)
+    argv = ["tag", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--engine", "dask"]
+    assert _within(120, lambda: main([*argv, "--jobs", "2", "--model", str(model_path)])) == 0
+    assert "of 120 rows in 3 parts" in capsys.readouterr().err
+    for path, part in zip(inputs, _read_parts(tmp_path / "out"), strict=True):
+        tag_file(path, tmp_path / "single.parquet", model=model_path, jobs=1)
+        _assert_same(part, pd.read_parquet(tmp_path / "single.parquet"))
+
+
+def test_local_workers_that_cannot_start_end_the_run(
+    tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self) -> None:
+        raise RuntimeError("no room for a worker")
+
+    monkeypatch.setattr(distributed.Nanny, "start_unsafe", broken)
+    _write_inputs(tmp_path / "in", files=2, rows=20)
+    with pytest.raises(PostkindError, match="no local Dask worker could start"):
+        _within(120, lambda: tag_files_dask(tmp_path / "in", tmp_path / "out", model=tiny_model))
+
+
 def test_core_imports_no_dask(monkeypatch: pytest.MonkeyPatch) -> None:
     code = "import sys, postkind, postkind.cli, postkind.distributed; print('dask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,7 +1,5 @@
 """Run the command line as ``python -m postkind``."""
 
-import sys
+from postkind.cli import run
 
-from postkind.cli import main
-
-sys.exit(main())
+run()

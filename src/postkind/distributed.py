@@ -16,6 +16,7 @@ import json
 import os
 import posixpath
 import sys
+import time
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -365,17 +366,13 @@ def _local_workers_fork() -> bool:
     )
 
 
-def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-
-    import dask
-
-    method = "forkserver" if _local_workers_fork() else "spawn"
-    settings = {
-        "distributed.worker.multiprocessing-method": method,
+def _local_settings() -> dict[str, Any]:
+    """Dask settings for the local cluster, kept for the whole run (its nannies read them
+    when they start or restart a worker, which happens while the run goes on)."""
+    return {
+        "distributed.worker.multiprocessing-method": (
+            "forkserver" if _local_workers_fork() else "spawn"
+        ),
         # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's
         # mmap threshold: every scratch buffer of a chunk (the posts as UTF-32, the scorer's
         # arrays, pyarrow's) is then mapped and unmapped anew, and its pages faulted in each
@@ -383,17 +380,29 @@ def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
         # tagging 1M real posts). Tagging holds one partition at a time, so glibc's adaptive
         # defaults cost no memory that matters.
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        # The statistical profiler wakes each worker's event loop every 10 ms to walk the
+        # tagging thread's stack, for a dashboard a batch run never shows: it was half of a
+        # worker's CPU outside tagging (measured: 2.5 -> 1.3 CPU s over 4M posts).
+        "distributed.worker.profile.enabled": False,
     }
-    with dask.config.set(settings):
-        if method == "forkserver":
-            _start_forkserver()
-        cluster = LocalCluster(
-            n_workers=max(1, jobs or os.cpu_count() or 1),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-        )
-    return Client(cluster), cluster
+
+
+def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
+    """A client of ``scheduler``, or of a new local cluster whose workers are still starting
+    when this returns: the graph goes to the scheduler meanwhile, and tasks begin as soon as
+    the first worker is up."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    if _local_workers_fork():
+        _start_forkserver()
+    cluster = LocalCluster(
+        n_workers=0, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    client = Client(cluster)
+    cluster.scale(max(1, jobs or os.cpu_count() or 1))
+    return client, cluster
 
 
 def _start_forkserver() -> None:
@@ -435,6 +444,27 @@ class _Cluster:
         self.start()
         assert self._started is not None
         return self._started.result()[0]
+
+    def wait_for_worker(self) -> None:
+        """Return once a worker is connected; raise if every local worker failed to start.
+
+        A local cluster's workers start in the background while the graph is sent, and Dask
+        only logs a worker that fails to start: without this check its tasks would wait
+        forever. A running cluster's workers may join later, so its tasks just queue.
+        """
+        from distributed.core import Status
+
+        self.start()
+        assert self._started is not None
+        client, local = self._started.result()
+        while local is not None and not client.nthreads():
+            nannies = list(local.workers.values())
+            if nannies and all(nanny.status == Status.failed for nanny in nannies):
+                raise PostkindError(
+                    "no local Dask worker could start (the log above says why); or start "
+                    "them by hand (`dask scheduler`, `dask worker ADDRESS`) and pass --scheduler"
+                )
+            time.sleep(0.05)
 
     def close(self) -> None:
         try:
@@ -518,7 +548,7 @@ def tag_files_dask(
     """
     if scheduler is None and not resume and _local_workers_fork():
         _start_forkserver()  # loads while Dask is imported here
-    _import_dask()
+    dask = _import_dask()
 
     if output_format not in OUTPUT_FORMATS:
         raise DataError(
@@ -527,25 +557,26 @@ def tag_files_dask(
     options = dict(storage_options or {})
     sizes, in_fmt = _list_inputs(input_glob, input_format, options)
     cluster = _Cluster(scheduler, jobs)
-    if not resume:  # a resumed run may have nothing left to do: start workers only if needed
-        cluster.start()
-    try:
-        return _tag_files(
-            cluster,
-            sizes,
-            in_fmt,
-            output_dir,
-            model,
-            text_column,
-            output_format,
-            min_confidence,
-            resume,
-            chunk_size,
-            progress,
-            options,
-        )
-    finally:
-        cluster.close()
+    with dask.config.set({} if scheduler else _local_settings()):
+        if not resume:  # a resumed run may have nothing left to do: start workers if needed
+            cluster.start()
+        try:
+            return _tag_files(
+                cluster,
+                sizes,
+                in_fmt,
+                output_dir,
+                model,
+                text_column,
+                output_format,
+                min_confidence,
+                resume,
+                chunk_size,
+                progress,
+                options,
+            )
+        finally:
+            cluster.close()
 
 
 def _tag_files(
@@ -595,7 +626,7 @@ def _tag_files(
     if pending:
         sources = paths if len(paths) == tagged.npartitions else []
         rows, tagged_rows, workers = _run(
-            cluster.client(), tagged, pending, fs, root, output_format, options, progress, sources
+            cluster, tagged, pending, fs, root, output_format, options, progress, sources
         )
     else:
         workers = 0
@@ -613,7 +644,7 @@ def _tag_files(
 
 
 def _run(
-    client: Any,
+    cluster: _Cluster,
     tagged: dd.DataFrame,
     pending: Sequence[int],
     fs: Any,
@@ -623,7 +654,8 @@ def _run(
     progress: bool | None,
     sources: Sequence[str],
 ) -> tuple[int, int, int]:
-    """Write the ``pending`` partitions on the cluster; return rows, tagged rows, workers.
+    """Write the ``pending`` partitions on the cluster; return rows, tagged rows and the
+    workers connected at the end.
 
     ``sources`` names the input file of each partition when they are one to one (else it is
     empty), for error messages.
@@ -633,6 +665,7 @@ def _run(
     from distributed.scheduler import KilledWorker
     from tqdm import tqdm
 
+    client = cluster.client()
     parts = tagged.to_delayed(optimize_graph=True)
     writes = [
         dask.delayed(_write_part, pure=False)(
@@ -642,12 +675,12 @@ def _run(
     ]
     show = sys.stderr.isatty() if progress is None else progress
     rows = tagged_rows = 0
-    workers = len(client.nthreads())
     with warnings.catch_warnings():
         # "Sending large graph": the model (~17 MB with its compiled tables) is one node of
         # the graph, sent once to the scheduler and from there once to each worker.
         warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
         futures = client.compute(writes)
+    cluster.wait_for_worker()
     index = {future.key: i for future, i in zip(futures, pending, strict=True)}
     try:
         with tqdm(total=len(writes), unit=" parts", disable=not show, file=sys.stderr) as bar:
@@ -685,4 +718,4 @@ def _run(
     except BaseException:
         client.cancel(futures)
         raise
-    return rows, tagged_rows, workers
+    return rows, tagged_rows, len(client.nthreads())  # at the end: local ones start as it runs
