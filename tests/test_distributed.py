@@ -272,11 +272,17 @@ def _within(seconds: float, call):
     return outcome["result"]
 
 
-def test_cli_starts_its_own_local_cluster(model_path: Path, tmp_path: Path, capsys) -> None:
+def test_program_starts_its_own_local_cluster(model_path: Path, tmp_path: Path) -> None:
     inputs = _write_inputs(tmp_path / "in", files=3, rows=40)
     argv = ["tag", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--engine", "dask"]
-    assert _within(120, lambda: main([*argv, "--jobs", "2", "--model", str(model_path)])) == 0
-    assert "of 120 rows in 3 parts" in capsys.readouterr().err
+    run = subprocess.run(
+        [sys.executable, "-m", "postkind", *argv, "--jobs", "2", "--model", str(model_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "of 120 rows in 3 parts" in run.stderr
     for path, part in zip(inputs, _read_parts(tmp_path / "out"), strict=True):
         tag_file(path, tmp_path / "single.parquet", model=model_path, jobs=1)
         _assert_same(part, pd.read_parquet(tmp_path / "single.parquet"))

@@ -1,5 +1,5 @@
 """Imported once by the fork server of the local Dask cluster that ``postkind tag --engine dask``
-starts (see :func:`postkind.distributed._start_forkserver`): every worker process forked from
+starts (see :func:`postkind._forkserver.start_forkserver`): every worker process forked from
 it starts with Dask's distributed and dataframe layers, pyarrow's Parquet reader, pandas and
 postkind's compiled scorer already loaded, instead of spending about two CPU seconds loading
 them itself."""

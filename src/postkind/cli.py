@@ -6,7 +6,6 @@ Exit codes: 0 success, 2 usage or data error, 1 any other failure.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from postkind.data import (
 from postkind.errors import DataError, PostkindError
 from postkind.prediction import DEFAULT_MODEL
 
-__all__ = ["main", "build_parser", "run"]
+__all__ = ["main", "build_parser"]
 
 DEFAULT_DATA = Path("data") / "posts.csv"
 
@@ -429,16 +428,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("postkind: interrupted", file=sys.stderr)
         return 130
-
-
-def run() -> None:
-    """The ``postkind`` program: :func:`main`, then exit with its code.
-
-    Objects still alive are frozen out of the garbage collector first, so that the
-    interpreter does not walk them all again at shutdown: after a Dask run (pandas, Dask,
-    numba and pyarrow loaded) that final collection took 0.6 s. Every output is closed and
-    renamed by then.
-    """
-    code = main()
-    gc.freeze()
-    sys.exit(code)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from postkind._forkserver import local_workers_fork, start_forkserver
 from postkind.data import detect_format, find_text_column
 from postkind.errors import DataError, PostkindError
 from postkind.model import Model
@@ -356,22 +357,12 @@ def _remove_temporaries(fs: Any, root: str) -> None:
             fs.rm(path)
 
 
-def _local_workers_fork() -> bool:
-    """Whether local workers start from a fork server (else they are spawned)."""
-    import importlib.util
-    import multiprocessing
-
-    return "forkserver" in multiprocessing.get_all_start_methods() and bool(
-        importlib.util.find_spec("distributed")
-    )
-
-
 def _local_settings() -> dict[str, Any]:
     """Dask settings for the local cluster, kept for the whole run (its nannies read them
     when they start or restart a worker, which happens while the run goes on)."""
     return {
         "distributed.worker.multiprocessing-method": (
-            "forkserver" if _local_workers_fork() else "spawn"
+            "forkserver" if local_workers_fork() else "spawn"
         ),
         # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's
         # mmap threshold: every scratch buffer of a chunk (the posts as UTF-32, the scorer's
@@ -395,36 +386,14 @@ def _client(scheduler: str | None, jobs: int | None) -> tuple[Any, Any]:
 
     if scheduler:
         return Client(scheduler), None
-    if _local_workers_fork():
-        _start_forkserver()
+    if local_workers_fork():
+        start_forkserver()
     cluster = LocalCluster(
         n_workers=0, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     cluster.scale(max(1, jobs or os.cpu_count() or 1))
     return client, cluster
-
-
-def _start_forkserver() -> None:
-    """Start the fork server that the local cluster's workers are forked from, if it is not
-    running, with postkind's preload (:mod:`postkind._preload`: Dask, pyarrow, pandas and the
-    compiled scorer).
-
-    Called first thing by :func:`tag_files_dask`, so that the server spends its 2.5 s of
-    imports on the other core while this process imports Dask, lists the inputs and loads
-    the model; the workers then start already loaded (measured: the first partition starts
-    ~1.5 s sooner). Dask itself would start the server only once its scheduler is up, with
-    its own preload list, which a running server keeps.
-    """
-    import multiprocessing
-    import multiprocessing.forkserver
-
-    # The thread caps Dask's nanny would set before starting the server (its default
-    # ``distributed.nanny.pre-spawn-environ``, but for MALLOC_TRIM_THRESHOLD_: see _client).
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["postkind._preload"])
-    multiprocessing.forkserver.ensure_running()
 
 
 class _Cluster:
@@ -546,8 +515,8 @@ def tag_files_dask(
         No matching files, mixed formats, no text column, or an output folder holding
         another run.
     """
-    if scheduler is None and not resume and _local_workers_fork():
-        _start_forkserver()  # loads while Dask is imported here
+    if scheduler is None and not resume and local_workers_fork():
+        start_forkserver()  # loads while Dask is imported here
     dask = _import_dask()
 
     if output_format not in OUTPUT_FORMATS:
