@@ -302,6 +302,24 @@ def _write_part(
     return len(frame), int((frame[LABEL_COLUMN] != "").sum())
 
 
+#: What :func:`_write_numbered` returns for each partition.
+_COUNTS = pd.DataFrame({"rows": pd.Series(dtype="int64"), "tagged": pd.Series(dtype="int64")})
+
+
+def _write_numbered(
+    frame: pd.DataFrame,
+    urls: list[str],
+    fmt: str,
+    storage_options: dict[str, Any],
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """:func:`_write_part` for partition ``partition_info["number"]``, to that entry of
+    ``urls``; its rows and tagged rows as a one-row frame (for ``map_partitions``)."""
+    assert partition_info is not None
+    rows, tagged = _write_part(frame, urls[partition_info["number"]], fmt, storage_options)
+    return pd.DataFrame({"rows": [rows], "tagged": [tagged]})
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -629,19 +647,20 @@ def _run(
     ``sources`` names the input file of each partition when they are one to one (else it is
     empty), for error messages.
     """
-    import dask
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
     from tqdm import tqdm
 
     client = cluster.client()
-    parts = tagged.to_delayed(optimize_graph=True)
-    writes = [
-        dask.delayed(_write_part, pure=False)(
-            parts[i], fs.unstrip_protocol(posixpath.join(root, part_name(i, fmt))), fmt, options
-        )
-        for i in pending
-    ]
+    urls = [fs.unstrip_protocol(posixpath.join(root, part_name(i, fmt))) for i in pending]
+    todo = tagged if len(pending) == tagged.npartitions else tagged.partitions[list(pending)]
+    # One task per partition reads, tags and writes it (Dask fuses the three, as its own
+    # to_parquet does): no tagged partition waits in a worker's memory for a separate write
+    # task, or travels to another worker to be written.
+    counts = todo.map_partitions(
+        _write_numbered, urls, fmt, options, meta=_COUNTS, align_dataframes=False
+    )
+    writes = counts.to_delayed(optimize_graph=True)
     show = sys.stderr.isatty() if progress is None else progress
     rows = tagged_rows = 0
     with warnings.catch_warnings():
@@ -657,7 +676,7 @@ def _run(
                 i = index[future.key]
                 where = sources[i] if sources else f"input partition {i}"
                 try:
-                    n, t = future.result()
+                    n, t = (int(v) for v in future.result().iloc[0])
                 except DataError:
                     raise
                 except ValueError as exc:  # pandas/pyarrow parse errors
