@@ -20,6 +20,7 @@ import pytest
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
+import postkind.distributed  # noqa: E402
 from conftest import TEXTS  # noqa: E402
 from postkind.cli import main  # noqa: E402
 from postkind.distributed import MANIFEST, part_name, tag_dask, tag_files_dask  # noqa: E402
@@ -288,13 +289,22 @@ def test_program_starts_its_own_local_cluster(model_path: Path, tmp_path: Path) 
         _assert_same(part, pd.read_parquet(tmp_path / "single.parquet"))
 
 
+@pytest.mark.parametrize("where", ["start_unsafe", "__init__"])
 def test_local_workers_that_cannot_start_end_the_run(
-    tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    async def broken(self) -> None:
+    # A nanny failing to start is reported failed; one failing to be created leaves nothing
+    # to look at, and the run ends when the start-up time is over.
+    def broken(self, *args, **kwargs):
         raise RuntimeError("no room for a worker")
 
-    monkeypatch.setattr(distributed.Nanny, "start_unsafe", broken)
+    async def broken_async(self) -> None:
+        raise RuntimeError("no room for a worker")
+
+    monkeypatch.setattr(
+        distributed.Nanny, where, broken_async if where == "start_unsafe" else broken
+    )
+    monkeypatch.setattr(postkind.distributed, "LOCAL_START_TIMEOUT", 3.0)
     _write_inputs(tmp_path / "in", files=2, rows=20)
     with pytest.raises(PostkindError, match="no local Dask worker could start"):
         _within(120, lambda: tag_files_dask(tmp_path / "in", tmp_path / "out", model=tiny_model))

@@ -57,12 +57,18 @@ def wants_local_dask(argv: Sequence[str]) -> bool:
     True
     >>> wants_local_dask(["tag", "in/", "-o", "out/", "--engine=dask", "--scheduler", "tcp://h:8786"])
     False
+    >>> wants_local_dask(["tag", "in/", "-o", "out/", "--engine", "dask", "--res"])
+    False
     >>> wants_local_dask(["tag", "posts.csv", "-o", "tagged.csv"])
     False
     """
     args = list(argv)
+    options = [a.split("=")[0] for a in args if a.startswith("--")]
+    # argparse also takes a long option by a prefix that is unique: --sched, --res
+    skip = ("--scheduler", "--resume", "--help")
     return (
         args[:1] == ["tag"]
         and ("--engine=dask" in args or ("--engine", "dask") in zip(args, args[1:], strict=False))
-        and not any(a.startswith(("--scheduler", "--resume")) for a in args)
+        and not any(len(o) > 3 and name.startswith(o) for o in options for name in skip)
+        and "-h" not in args
     )

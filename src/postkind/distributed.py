@@ -302,6 +302,9 @@ def _write_part(
     return len(frame), int((frame[LABEL_COLUMN] != "").sum())
 
 
+#: Seconds a local cluster gets to connect its first worker (they start in 1-5 s).
+LOCAL_START_TIMEOUT = 60.0
+
 #: What :func:`_write_numbered` returns for each partition.
 _COUNTS = pd.DataFrame({"rows": pd.Series(dtype="int64"), "tagged": pd.Series(dtype="int64")})
 
@@ -433,23 +436,30 @@ class _Cluster:
         return self._started.result()[0]
 
     def wait_for_worker(self) -> None:
-        """Return once a worker is connected; raise if every local worker failed to start.
+        """Return once a worker is connected; raise if the local workers cannot start.
 
         A local cluster's workers start in the background while the graph is sent, and Dask
         only logs a worker that fails to start: without this check its tasks would wait
-        forever. A running cluster's workers may join later, so its tasks just queue.
+        forever. Local workers start in seconds, so none connected after
+        :data:`LOCAL_START_TIMEOUT` seconds (a nanny that could not even be created never
+        reports failure) is an error too. A running cluster's workers may join later, so its
+        tasks just queue.
         """
         from distributed.core import Status
 
         self.start()
         assert self._started is not None
         client, local = self._started.result()
+        deadline = time.monotonic() + LOCAL_START_TIMEOUT
         while local is not None and not client.nthreads():
             nannies = list(local.workers.values())
-            if nannies and all(nanny.status == Status.failed for nanny in nannies):
+            failed = nannies and all(nanny.status == Status.failed for nanny in nannies)
+            if failed or time.monotonic() > deadline:
                 raise PostkindError(
-                    "no local Dask worker could start (the log above says why); or start "
-                    "them by hand (`dask scheduler`, `dask worker ADDRESS`) and pass --scheduler"
+                    "no local Dask worker could start"
+                    + ("" if failed else f" in {LOCAL_START_TIMEOUT:.0f} s")
+                    + " (the log above says why); or start them by hand (`dask scheduler`, "
+                    "`dask worker ADDRESS`) and pass --scheduler"
                 )
             time.sleep(0.05)
 
@@ -532,6 +542,14 @@ def tag_files_dask(
     DataError
         No matching files, mixed formats, no text column, or an output folder holding
         another run.
+    PostkindError
+        No local worker could start, or a partition killed every worker that ran it.
+
+    Notes
+    -----
+    While a local cluster runs, the Dask settings of :func:`_local_settings` (worker start
+    method, no profiler) are set for the whole process, as ``dask.config.set`` does: run
+    other Dask work of the same process before or after, not in parallel threads.
     """
     if scheduler is None and not resume and local_workers_fork():
         start_forkserver()  # loads while Dask is imported here
@@ -647,6 +665,7 @@ def _run(
     ``sources`` names the input file of each partition when they are one to one (else it is
     empty), for error messages.
     """
+    import dask
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
     from tqdm import tqdm
@@ -657,8 +676,10 @@ def _run(
     # One task per partition reads, tags and writes it (Dask fuses the three, as its own
     # to_parquet does): no tagged partition waits in a worker's memory for a separate write
     # task, or travels to another worker to be written.
+    # The list of names is one node of the graph, not a copy inside every task (quadratic).
+    names = dask.delayed(urls, name=f"postkind-parts-{uuid.uuid4().hex}", traverse=False)
     counts = todo.map_partitions(
-        _write_numbered, urls, fmt, options, meta=_COUNTS, align_dataframes=False
+        _write_numbered, names, fmt, options, meta=_COUNTS, align_dataframes=False
     )
     writes = counts.to_delayed(optimize_graph=True)
     show = sys.stderr.isatty() if progress is None else progress
