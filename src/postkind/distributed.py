@@ -278,17 +278,31 @@ def _encode(frame: pd.DataFrame, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+#: Seconds a local cluster gets to connect its first worker (they start in 1-5 s).
+LOCAL_START_TIMEOUT = 60.0
+
+#: What :func:`_write_part` returns for each partition.
+_COUNTS = pd.DataFrame({"rows": pd.Series(dtype="int64"), "tagged": pd.Series(dtype="int64")})
+
+
 def _write_part(
-    frame: pd.DataFrame, url: str, fmt: str, storage_options: dict[str, Any]
-) -> tuple[int, int]:
-    """Write one tagged partition to a temporary name, then rename it to ``url``.
+    frame: pd.DataFrame,
+    urls: list[str],
+    fmt: str,
+    storage_options: dict[str, Any],
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Write tagged partition number ``partition_info["number"]`` to a temporary name, then
+    rename it to that entry of ``urls``; return its rows and tagged rows as a one-row frame
+    (the shape ``map_partitions`` needs).
 
     Runs on a worker. A worker killed half-way leaves only a hidden temporary file, which
     the next complete run removes; the final name appears only with every row in it.
     """
     from fsspec.core import url_to_fs
 
-    fs, path = url_to_fs(url, **storage_options)
+    assert partition_info is not None
+    fs, path = url_to_fs(urls[partition_info["number"]], **storage_options)
     folder, name = posixpath.split(path)
     tmp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -299,28 +313,7 @@ def _write_part(
         if fs.exists(tmp):
             fs.rm(tmp)
         raise
-    return len(frame), int((frame[LABEL_COLUMN] != "").sum())
-
-
-#: Seconds a local cluster gets to connect its first worker (they start in 1-5 s).
-LOCAL_START_TIMEOUT = 60.0
-
-#: What :func:`_write_numbered` returns for each partition.
-_COUNTS = pd.DataFrame({"rows": pd.Series(dtype="int64"), "tagged": pd.Series(dtype="int64")})
-
-
-def _write_numbered(
-    frame: pd.DataFrame,
-    urls: list[str],
-    fmt: str,
-    storage_options: dict[str, Any],
-    partition_info: dict[str, Any] | None = None,
-) -> pd.DataFrame:
-    """:func:`_write_part` for partition ``partition_info["number"]``, to that entry of
-    ``urls``; its rows and tagged rows as a one-row frame (for ``map_partitions``)."""
-    assert partition_info is not None
-    rows, tagged = _write_part(frame, urls[partition_info["number"]], fmt, storage_options)
-    return pd.DataFrame({"rows": [rows], "tagged": [tagged]})
+    return pd.DataFrame({"rows": [len(frame)], "tagged": [int((frame[LABEL_COLUMN] != "").sum())]})
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -430,10 +423,11 @@ class _Cluster:
         if self._started is None:
             self._started = self._starter.submit(_client, *self._args)
 
-    def client(self) -> Any:
+    def started(self) -> tuple[Any, Any]:
+        """The client and the local cluster (``None`` with a scheduler), once started."""
         self.start()
         assert self._started is not None
-        return self._started.result()[0]
+        return self._started.result()
 
     def wait_for_worker(self) -> None:
         """Return once a worker is connected; raise if the local workers cannot start.
@@ -447,9 +441,7 @@ class _Cluster:
         """
         from distributed.core import Status
 
-        self.start()
-        assert self._started is not None
-        client, local = self._started.result()
+        client, local = self.started()
         deadline = time.monotonic() + LOCAL_START_TIMEOUT
         while local is not None and not client.nthreads():
             nannies = list(local.workers.values())
@@ -670,7 +662,7 @@ def _run(
     from distributed.scheduler import KilledWorker
     from tqdm import tqdm
 
-    client = cluster.client()
+    client, _ = cluster.started()
     urls = [fs.unstrip_protocol(posixpath.join(root, part_name(i, fmt))) for i in pending]
     todo = tagged if len(pending) == tagged.npartitions else tagged.partitions[list(pending)]
     # One task per partition reads, tags and writes it (Dask fuses the three, as its own
@@ -679,7 +671,7 @@ def _run(
     # The list of names is one node of the graph, not a copy inside every task (quadratic).
     names = dask.delayed(urls, name=f"postkind-parts-{uuid.uuid4().hex}", traverse=False)
     counts = todo.map_partitions(
-        _write_numbered, names, fmt, options, meta=_COUNTS, align_dataframes=False
+        _write_part, names, fmt, options, meta=_COUNTS, align_dataframes=False
     )
     writes = counts.to_delayed(optimize_graph=True)
     show = sys.stderr.isatty() if progress is None else progress
